@@ -1,0 +1,104 @@
+"""Process wiring: database, migrations, demo data, Telegram, web server, outbox, scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.container import build_container
+from bot.dispatcher import build_dispatcher
+from bot.infra.web import make_web_app
+from bot.outbox.pacing import Pacer
+from bot.outbox.render import OutboxRenderer
+from bot.outbox.sender import OutboxSender
+from core.clock import Clock, ShiftedClock, SystemClock
+from storage import migrate
+from storage.db import Database
+from storage.demo import load_demo
+
+log = logging.getLogger("bot")
+
+COMMANDS = [
+    BotCommand(command="menu", description="Главное меню"),
+    BotCommand(command="book", description="Запись к врачу"),
+    BotCommand(command="cardfile", description="Моя картотека"),
+    BotCommand(command="help", description="Помощь"),
+    BotCommand(command="logout", description="Выйти из учётной записи"),
+    BotCommand(command="privacy", description="Согласие на обработку данных"),
+]
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiogram logs every update at INFO ("Update id=… is handled"); the ids are enough.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+
+
+def make_clock(settings: Settings) -> Clock:
+    return ShiftedClock(settings.clock_offset) if settings.clock_offset_seconds else SystemClock()
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram_api_base:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    return Bot(settings.bot_token.get_secret_value(), session=session,
+               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def prepare_database(settings: Settings, clock: Clock, db: Database) -> None:
+    await migrate.upgrade(db.engine)
+    if settings.demo_data:
+        added = await load_demo(db, clock.now())
+        log.info("demo clinic data ready (%d new slots)", added)
+
+
+async def run(settings: Settings) -> None:
+    configure_logging(settings.log_level)
+    clock = make_clock(settings)
+    ensure_sqlite_folder(settings.database_url)
+    kick = asyncio.Event()  # replaced by the sender's own kick once it exists
+    db = Database(settings.database_url, on_outbox=kick.set)
+    await prepare_database(settings, clock, db)
+
+    bot = make_bot(settings)
+    container = build_container(settings, db, clock)
+    dp = build_dispatcher(container)
+    sender = OutboxSender(db, bot, clock, OutboxRenderer(),
+                          Pacer(settings.send_per_second, settings.send_per_chat_interval),
+                          poll_seconds=settings.outbox_poll_seconds)
+    db.on_outbox = sender.kick
+
+    runner = web.AppRunner(make_web_app(bot, container.esia_login, container.access))
+    await runner.setup()
+    await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+    sender_task = asyncio.create_task(sender.run(), name="outbox")
+    try:
+        await bot.set_my_commands(COMMANDS)
+        await bot.delete_webhook(drop_pending_updates=False)
+        log.info("bot started, polling")
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+    finally:
+        sender.stop()
+        await asyncio.wait_for(sender_task, timeout=10)
+        await runner.cleanup()
+        await bot.session.close()
+        await db.dispose()
+        log.info("bot stopped")

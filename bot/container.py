@@ -1,0 +1,77 @@
+"""Builds the services once per process; handlers receive them by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from bot.config import Settings
+from bot.infra.email import ConsoleEmailSender, SmtpEmailSender
+from bot.infra.esia import OidcIdentityProvider
+from core.access import AccessService
+from core.cardfile import CardFileService
+from core.clock import Clock
+from core.identity import Staff
+from core.login import CodePolicy, EmailLogin, EsiaLogin
+from core.moderation import ModerationService
+from core.ports import EmailSender, IdentityProvider
+from storage.db import Database
+
+
+@dataclass
+class Container:
+    db: Database
+    clock: Clock
+    staff: Staff
+    access: AccessService
+    email_login: EmailLogin
+    esia_login: EsiaLogin | None
+    cardfile: CardFileService
+    moderation: ModerationService
+    consent_text: str
+    esia_enabled: bool
+
+    def workflow_data(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def email_sender_from(settings: Settings) -> EmailSender:
+    if settings.email_delivery == "console":
+        return ConsoleEmailSender()
+    return SmtpEmailSender(
+        settings.smtp_host, settings.smtp_port, settings.smtp_from, security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
+
+
+def identity_provider_from(settings: Settings) -> IdentityProvider | None:
+    if not settings.esia_enabled:
+        return None
+    return OidcIdentityProvider(
+        authorize_url=settings.esia_authorize_url, token_url=settings.esia_token_url,
+        userinfo_url=settings.esia_userinfo_url, client_id=settings.esia_client_id,
+        client_secret=settings.esia_client_secret.get_secret_value(), redirect_uri=settings.esia_redirect_uri,
+        scope=settings.esia_scope,
+    )
+
+
+def build_container(settings: Settings, db: Database, clock: Clock, *, email_sender: EmailSender | None = None,
+                    identity_provider: IdentityProvider | None = None) -> Container:
+    staff = Staff(moderators=settings.moderator_ids, operators=settings.operator_ids)
+    secret = (settings.login_secret or settings.bot_token).get_secret_value()
+    provider = identity_provider or identity_provider_from(settings)
+    policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
+    return Container(
+        db=db,
+        clock=clock,
+        staff=staff,
+        access=AccessService(db, clock, staff, settings.consent_policy_version),
+        email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy),
+        esia_login=EsiaLogin(db, clock, provider) if provider is not None else None,
+        cardfile=CardFileService(db, clock, staff),
+        moderation=ModerationService(db, clock),
+        consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),
+        esia_enabled=provider is not None,
+    )

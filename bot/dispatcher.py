@@ -1,0 +1,26 @@
+"""The Dispatcher with every conversation's router, in the order they claim updates."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.container import Container
+from bot.handlers import cardfile, errors, fallback, login, moderation, person_form, start
+from bot.middlewares import IdentityMiddleware
+
+
+def build_dispatcher(container: Container, storage: BaseStorage | None = None) -> Dispatcher:
+    dp = Dispatcher(storage=storage or MemoryStorage(), **container.workflow_data())
+    dp.update.outer_middleware(IdentityMiddleware(container.access))
+    dp.include_routers(
+        errors.router,
+        start.router,
+        moderation.router,
+        cardfile.router,
+        login.router,
+        person_form.router,
+        fallback.router,  # last: claims whatever nobody else did
+    )
+    return dp

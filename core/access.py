@@ -1,0 +1,67 @@
+"""Identifying the Telegram user, consent (152-FZ) and logging out."""
+
+from __future__ import annotations
+
+from core.clock import Clock
+from core.identity import Identity, Staff
+from storage.db import Database
+from storage.models import TelegramUser
+
+
+class AccessService:
+    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.staff = staff
+        self.consent_version = consent_version
+
+    async def identify(self, telegram_id: int, chat_id: int) -> Identity:
+        async with self.db.read() as uow:
+            user, account = await uow.login.user_with_account(telegram_id)
+        consented = user is not None and user.consent_version == self.consent_version
+        return Identity(
+            telegram_id=telegram_id,
+            chat_id=chat_id,
+            consented=consented,
+            account_id=account.id if account is not None and consented else None,
+            auth_method=account.auth_method if account is not None else None,
+            roles=self.staff.roles_of(telegram_id),
+        )
+
+    async def give_consent(self, telegram_id: int, chat_id: int) -> None:
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            user = await uow.login.user(telegram_id)
+            if user is None:
+                user = TelegramUser(id=telegram_id, chat_id=chat_id, created_at=now)
+                uow.login.add_user(user)
+            user.consent_version, user.consent_at, user.chat_id = self.consent_version, now, chat_id
+            user.unreachable_at = None
+            if user.account_id is not None:
+                account = await uow.login.account(user.account_id)
+                if account is not None:
+                    account.consent_version, account.consent_at = self.consent_version, now
+            uow.audit.record(now, "consent.given", actor=telegram_id, details={"version": self.consent_version})
+            await uow.commit()
+
+    async def withdraw_consent(self, identity: Identity) -> None:
+        """Withdrawing consent also logs out: nothing more is processed for this user."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            user = await uow.login.user(identity.telegram_id)
+            if user is not None:
+                user.consent_version, user.consent_at, user.account_id = None, None, None
+                uow.audit.record(now, "consent.withdrawn", actor=identity.telegram_id,
+                                 account_id=identity.account_id)
+                await uow.commit()
+
+    async def logout(self, identity: Identity) -> bool:
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            user = await uow.login.user(identity.telegram_id)
+            if user is None or user.account_id is None:
+                return False
+            uow.audit.record(now, "logout", actor=identity.telegram_id, account_id=user.account_id)
+            user.account_id = None
+            await uow.commit()
+            return True

@@ -1,0 +1,50 @@
+"""The data of a person in a card file, as typed and checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from core.enums import ModerationStatus, Sex
+from core.errors import PersonNotConfirmed
+from storage.models import Patient
+
+
+@dataclass(frozen=True)
+class PersonData:
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: date
+    sex: Sex
+    oms_policy: str
+    snils: str | None
+    phone: str | None
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.last_name, patient.first_name, patient.middle_name = (
+            self.last_name, self.first_name, self.middle_name)
+        patient.birth_date, patient.sex = self.birth_date, self.sex
+        patient.oms_policy, patient.snils, patient.phone = self.oms_policy, self.snils, self.phone
+
+
+def ensure_may_act(patient: Patient) -> None:
+    """R2: book, queue and cancel only for people whose data a moderator confirmed."""
+    if patient.status != ModerationStatus.CONFIRMED:
+        raise PersonNotConfirmed(patient.status, patient.rejection_reason)
+
+
+def moderation_payload(patient: Patient, *, resubmitted: bool) -> dict[str, object]:
+    return {
+        "patient_id": patient.id,
+        "last_name": patient.last_name,
+        "first_name": patient.first_name,
+        "middle_name": patient.middle_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "sex": patient.sex.value,
+        "oms_policy": patient.oms_policy,
+        "snils": patient.snils,
+        "phone": patient.phone,
+        "is_owner": patient.is_owner,
+        "resubmitted": resubmitted,
+    }

@@ -1,0 +1,89 @@
+"""Engine and transactions. Every service call runs in exactly one ``write()`` or ``read()``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from storage.uow import UnitOfWork
+
+_BEGIN_OPTION = "sqlite_begin"
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    """Take BEGIN over from pysqlite (see SQLAlchemy's SQLite dialect docs).
+
+    pysqlite's own BEGIN is deferred: two transactions may both read a free slot and both
+    write it. Write transactions start with BEGIN IMMEDIATE, so SQLite serializes them; reads
+    stay deferred and, with WAL, never wait for writers.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _prepare_sqlite(engine)
+    return engine
+
+
+class Database:
+    def __init__(self, url: str, *, on_outbox: Callable[[], None] | None = None, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self._writes = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = async_sessionmaker(
+            self.engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"}), expire_on_commit=False
+        )
+        self.on_outbox = on_outbox
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[UnitOfWork]:
+        """A transaction that may change data; the service must ``commit()`` or it rolls back."""
+        async with self._writes() as session:
+            uow = UnitOfWork(session)
+            try:
+                yield uow
+            except BaseException:
+                await session.rollback()
+                raise
+            if session.in_transaction():
+                await session.rollback()
+            if uow.committed and uow.outbox.written and self.on_outbox is not None:
+                self.on_outbox()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        async with self._reads() as session:
+            try:
+                yield UnitOfWork(session)
+            finally:
+                await session.rollback()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+

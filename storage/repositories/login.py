@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.enums import AuthMethod
+from storage.models import Account, EsiaLoginState, LoginCode, TelegramUser
+
+
+class LoginRepo:
+    """Telegram users, portal accounts and the one-time secrets that link them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def user_with_account(self, telegram_id: int) -> tuple[TelegramUser | None, Account | None]:
+        row = (
+            await self.session.execute(
+                select(TelegramUser, Account)
+                .outerjoin(Account, Account.id == TelegramUser.account_id)
+                .where(TelegramUser.id == telegram_id)
+            )
+        ).first()
+        if row is None:
+            return None, None
+        return row[0], row[1]
+
+    async def user(self, telegram_id: int) -> TelegramUser | None:
+        return await self.session.get(TelegramUser, telegram_id)
+
+    def add_user(self, user: TelegramUser) -> None:
+        self.session.add(user)
+
+    async def account(self, account_id: int) -> Account | None:
+        return await self.session.get(Account, account_id)
+
+    async def account_by_email(self, email: str) -> Account | None:
+        return await self.session.scalar(select(Account).where(Account.email == email))
+
+    async def account_by_esia(self, subject: str) -> Account | None:
+        return await self.session.scalar(select(Account).where(Account.esia_subject == subject))
+
+    async def add_account(self, account: Account) -> Account:
+        self.session.add(account)
+        await self.session.flush()
+        return account
+
+    async def chats_of_account(self, account_id: int) -> list[int]:
+        """Chats linked to an account that have not blocked the bot."""
+        rows = await self.session.scalars(
+            select(TelegramUser.chat_id).where(
+                TelegramUser.account_id == account_id, TelegramUser.unreachable_at.is_(None)
+            )
+        )
+        return list(rows)
+
+    async def mark_unreachable(self, chat_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(TelegramUser).where(TelegramUser.chat_id == chat_id).values(unreachable_at=now)
+        )
+
+    # --- e-mail codes ---
+
+    def add_code(self, code: LoginCode) -> None:
+        self.session.add(code)
+
+    async def latest_code(self, telegram_id: int) -> LoginCode | None:
+        return await self.session.scalar(
+            select(LoginCode)
+            .where(LoginCode.telegram_user_id == telegram_id)
+            .order_by(LoginCode.id.desc())
+            .limit(1)
+        )
+
+    async def codes_sent_since(self, telegram_id: int, since: datetime) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(LoginCode)
+                .where(LoginCode.telegram_user_id == telegram_id, LoginCode.created_at >= since)
+            )
+            or 0
+        )
+
+    async def count_attempt(self, code_id: int) -> None:
+        await self.session.execute(
+            update(LoginCode).where(LoginCode.id == code_id).values(attempts=LoginCode.attempts + 1)
+        )
+
+    async def use_code(self, code_id: int, now: datetime) -> bool:
+        """Spend a code once, whatever the concurrency."""
+        result = await self.session.execute(
+            update(LoginCode)
+            .where(LoginCode.id == code_id, LoginCode.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    # --- ESIA states ---
+
+    def add_state(self, state: EsiaLoginState) -> None:
+        self.session.add(state)
+
+    async def use_state(self, state: str, now: datetime) -> EsiaLoginState | None:
+        result = await self.session.execute(
+            update(EsiaLoginState)
+            .where(
+                EsiaLoginState.state == state,
+                EsiaLoginState.used_at.is_(None),
+                EsiaLoginState.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return await self.session.get(EsiaLoginState, state)
+
+
+def new_account(method: AuthMethod, now: datetime, *, email: str | None = None,
+                esia_subject: str | None = None) -> Account:
+    return Account(auth_method=method, email=email, esia_subject=esia_subject, created_at=now,
+                   last_login_at=now)

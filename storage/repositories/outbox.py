@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.enums import OutboxStatus
+from storage.models import OutboxMessage
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.written = 0
+
+    def add(self, chat_id: int, kind: str, payload: dict[str, Any], now: datetime) -> OutboxMessage:
+        message = OutboxMessage(
+            chat_id=chat_id, kind=kind, payload=payload, status=OutboxStatus.PENDING,
+            attempts=0, created_at=now, next_attempt_at=now,
+        )
+        self.session.add(message)
+        self.written += 1
+        return message
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.session.scalar(
+            select(OutboxMessage.next_attempt_at)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(1)
+        )
+
+    async def mark_sent(self, message_id: int, now: datetime, telegram_message_id: int | None) -> bool:
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=now, telegram_message_id=telegram_message_id,
+                    attempts=OutboxMessage.attempts + 1)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def retry_later(self, message_id: int, at: datetime, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(next_attempt_at=at, last_error=error[:300], attempts=OutboxMessage.attempts + 1)
+        )
+
+    async def give_up(self, message_id: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=OutboxStatus.DEAD, last_error=error[:300], attempts=OutboxMessage.attempts + 1)
+        )
+
+    async def drop_pending_for_chat(self, chat_id: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.DEAD, last_error=error[:300])
+        )
+
+    @staticmethod
+    def backoff(attempts: int) -> timedelta:
+        return timedelta(seconds=min(300, 2 ** min(attempts, 8)))
