@@ -10,12 +10,17 @@ from bot.config import Settings
 from bot.infra.email import ConsoleEmailSender, SmtpEmailSender
 from bot.infra.esia import OidcIdentityProvider
 from core.access import AccessService
+from core.booking import BookingService
 from core.cardfile import CardFileService
+from core.catalog import CatalogCache
 from core.clock import Clock
 from core.identity import Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
 from core.ports import EmailSender, IdentityProvider
+from core.rules import RuleDefaults, RulesService
+from core.schedule import ScheduleService
+from core.visits import VisitsService
 from storage.db import Database
 
 
@@ -29,6 +34,11 @@ class Container:
     esia_login: EsiaLogin | None
     cardfile: CardFileService
     moderation: ModerationService
+    catalog: CatalogCache
+    schedule: ScheduleService
+    booking: BookingService
+    visits: VisitsService
+    rules: RulesService
     consent_text: str
     esia_enabled: bool
 
@@ -63,6 +73,9 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     secret = (settings.login_secret or settings.bot_token).get_secret_value()
     provider = identity_provider or identity_provider_from(settings)
     policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
+    catalog = CatalogCache(db)
+    defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
+    horizon = settings.booking_horizon_days
     return Container(
         db=db,
         clock=clock,
@@ -72,6 +85,11 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         esia_login=EsiaLogin(db, clock, provider) if provider is not None else None,
         cardfile=CardFileService(db, clock, staff),
         moderation=ModerationService(db, clock),
+        catalog=catalog,
+        schedule=ScheduleService(db, clock, catalog, horizon),
+        booking=BookingService(db, clock, catalog, horizon, defaults),
+        visits=VisitsService(db, clock, catalog, defaults),
+        rules=RulesService(db, clock, defaults),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),
         esia_enabled=provider is not None,
     )

@@ -7,7 +7,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.container import Container
-from bot.handlers import cardfile, errors, fallback, login, moderation, person_form, start
+from bot.handlers import booking, cardfile, errors, fallback, login, moderation, operator, person_form, start, visits
 from bot.middlewares import IdentityMiddleware
 
 
@@ -19,6 +19,9 @@ def build_dispatcher(container: Container, storage: BaseStorage | None = None) -
         start.router,
         moderation.router,
         cardfile.router,
+        booking.router,
+        visits.router,
+        operator.router,
         login.router,
         person_form.router,
         fallback.router,  # last: claims whatever nobody else did

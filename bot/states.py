@@ -22,3 +22,8 @@ class PersonForm(StatesGroup):
 
 class ModerationStates(StatesGroup):
     reason = State()
+
+
+class OperatorStates(StatesGroup):
+    cutoff = State()
+    offer = State()

@@ -14,7 +14,9 @@ from bot.keyboards.callbacks import CardAction, CardCb
 from bot.texts import cardfile as texts
 from bot.texts import common
 from core.cardfile import CardFileService
+from core.clock import Clock
 from core.identity import Identity
+from core.visits import VisitsService
 
 router = Router(name=__name__)
 
@@ -40,12 +42,11 @@ async def back_to_list(query: CallbackQuery, identity: Identity, cardfile: CardF
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
-async def open_person(query: CallbackQuery, callback_data: CardCb, identity: Identity,
-                      cardfile: CardFileService) -> None:
-    patient = await cardfile.person(identity, callback_data.patient_id)
+async def open_person(query: CallbackQuery, callback_data: CardCb, identity: Identity, visits: VisitsService,
+                      clock: Clock) -> None:
+    card = await visits.of_person(identity, callback_data.patient_id)
     await query.answer()
-    msg = message_of(query)
-    await msg.edit_text(texts.person_card(patient), reply_markup=kb.person(patient))
+    await message_of(query).edit_text(texts.person_with_visits(card), reply_markup=kb.person(card, clock.now()))
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.ADD))

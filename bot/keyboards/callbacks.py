@@ -47,3 +47,73 @@ class ModAction(StrEnum):
 class ModCb(CallbackData, prefix="md"):
     action: ModAction
     patient_id: int
+
+
+class BookStep(StrEnum):
+    PEOPLE = "pp"
+    PERSON = "p"
+    SPECIALTY = "s"
+    DOCTOR = "d"
+    DAY = "t"
+    SLOT = "c"
+    CONFIRM = "ok"
+    DAY_VIEW = "dv"
+
+
+class BookCb(CallbackData, prefix="bk"):
+    """Where the patient is in «Запись к врачу»; every id is checked again by the services."""
+
+    step: BookStep
+    patient_id: int = 0
+    specialty_id: int = 0
+    doctor_id: int = 0
+    day: int = 0  # YYYYMMDD in the clinic's time zone
+    slot_id: int = 0
+    page: int = 0
+
+
+class VisitAction(StrEnum):
+    ASK = "a"
+    CANCEL = "x"
+    KEEP = "k"
+    ICS = "i"
+
+
+class VisitCb(CallbackData, prefix="vi"):
+    action: VisitAction
+    appointment_id: int
+    back_doctor: int = 0  # came from the schedule view: return there
+    back_day: int = 0
+
+
+class QueueAction(StrEnum):
+    START = "s"  # «Встать в очередь» on a doctor without free time
+    THIS_DOCTOR = "d"
+    ANY_DOCTOR = "a"
+    CONFIRM_DOCTOR = "cd"
+    CONFIRM_ANY = "ca"
+    LEAVE_ASK = "l"
+    LEAVE = "lo"
+
+
+class QueueCb(CallbackData, prefix="q"):
+    action: QueueAction
+    patient_id: int = 0
+    doctor_id: int = 0
+    entry_id: int = 0
+
+
+class OfferAction(StrEnum):
+    CONFIRM = "c"
+    DECLINE_ASK = "d"
+    DECLINE = "dd"
+    KEEP = "k"
+
+
+class OfferCb(CallbackData, prefix="of"):
+    action: OfferAction
+    offer_id: int
+
+
+class RulesCb(CallbackData, prefix="ru"):
+    field: str  # cutoff | offer

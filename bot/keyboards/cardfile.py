@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.keyboards.callbacks import CardAction, CardCb
+from bot.keyboards.callbacks import BookCb, BookStep, CardAction, CardCb, VisitAction, VisitCb
+from bot.texts import booking as booking_texts
 from bot.texts import cardfile as texts
 from bot.texts import common
+from bot.texts.common import local
 from core.enums import ModerationStatus
+from core.visits import PersonVisits
 from storage.models import Patient
 
 
@@ -20,8 +25,17 @@ def overview(people: list[Patient]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def person(patient: Patient, extra: list[list[InlineKeyboardButton]] | None = None) -> InlineKeyboardMarkup:
-    rows = list(extra or [])
+def person(card: PersonVisits, now: datetime) -> InlineKeyboardMarkup:
+    patient = card.patient
+    rows: list[list[InlineKeyboardButton]] = []
+    if patient.status == ModerationStatus.CONFIRMED:
+        rows.append([InlineKeyboardButton(
+            text=texts.BTN_BOOK, callback_data=BookCb(step=BookStep.PERSON, patient_id=patient.id).pack())])
+    for visit in card.future:
+        if visit.cancellable(now):  # R18: «Отменить визит» on the appointment's row
+            label = f"{booking_texts.BTN_CANCEL_VISIT}: {local(visit.starts_at, visit.doctor.org.timezone):%d.%m %H:%M}"
+            rows.append([InlineKeyboardButton(text=label, callback_data=VisitCb(
+                action=VisitAction.ASK, appointment_id=visit.id).pack())])
     if patient.status == ModerationStatus.REJECTED:
         rows.append([_button(texts.BTN_FIX, CardAction.FIX, patient.id)])
     if not patient.is_owner:

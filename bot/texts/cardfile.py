@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from bot.texts.common import birth, esc
+from bot.texts.booking import SOURCE_WORD
+from bot.texts.common import birth, esc, when
 from bot.texts.errors import snils_text
 from bot.texts.person import SEX_WORD, STATUS_WORD
+from core.booking import AppointmentView
+from core.enums import AppointmentSource
+from core.visits import PersonVisits
 from storage.models import Patient
 
 TITLE = "<b>Моя картотека</b>"
@@ -11,6 +15,7 @@ BTN_ADD = "Добавить человека"
 BTN_FIX = "Исправить и отправить снова"
 BTN_REMOVE = "Удалить из картотеки"
 BTN_REMOVE_OK = "Да, удалить"
+BTN_BOOK = "Записать к врачу"
 REMOVE_ASK = "Удалить этого человека из картотеки? Его прошлые визиты останутся в истории учётной записи."
 REMOVED = "Человек удалён из картотеки."
 OWNER_FIRST = "Сначала заполните данные главного пользователя учётной записи."
@@ -38,3 +43,20 @@ def person_card(patient: Patient) -> str:
     if patient.rejection_reason:
         lines.append(f"Причина отклонения: {esc(patient.rejection_reason)}")
     return "\n".join(lines)
+
+
+def _visit_line(view: AppointmentView) -> str:
+    source = "" if view.source == AppointmentSource.PORTAL else f" [{SOURCE_WORD[view.source]}]"
+    return (f"• {when(view.starts_at, view.doctor.org.timezone)} — {esc(view.doctor.specialty.name)}, "
+            f"{esc(view.doctor.name)}, {esc(view.doctor.org.name)}{source}")
+
+
+def person_with_visits(card: PersonVisits) -> str:
+    parts = [person_card(card.patient)]
+    if card.future:
+        parts.append("<b>Предстоящие визиты</b>\n" + "\n".join(_visit_line(v) for v in card.future))
+    else:
+        parts.append("Предстоящих визитов нет.")
+    if card.past:
+        parts.append("<b>Прошедшие визиты</b>\n" + "\n".join(_visit_line(v) for v in card.past[:10]))
+    return "\n\n".join(parts)

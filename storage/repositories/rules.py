@@ -14,7 +14,7 @@ class RuleRepo:
 
     async def all(self) -> dict[str, str]:
         rows = await self.session.execute(select(SystemRule.key, SystemRule.value))
-        return {key: value for key, value in rows.tuples()}
+        return {key: value for key, value in rows.all()}
 
     async def get(self, key: str) -> str | None:
         return await self.session.scalar(select(SystemRule.value).where(SystemRule.key == key))

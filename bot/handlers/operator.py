@@ -1,0 +1,55 @@
+"""Operators view and change the system rules (R25); every change is audited by the service."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.filters import TYPED
+from bot.handlers.common import message_of
+from bot.keyboards.callbacks import RulesCb
+from bot.states import OperatorStates
+from bot.texts import common
+from bot.texts import operator as texts
+from core.enums import Role
+from core.identity import Identity
+from core.rules import RulesService
+
+router = Router(name=__name__)
+
+
+def _keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=texts.BTN_CUTOFF, callback_data=RulesCb(field="cutoff").pack())],
+        [InlineKeyboardButton(text=texts.BTN_OFFER, callback_data=RulesCb(field="offer").pack())],
+    ])
+
+
+@router.message(Command("rules"))
+@router.message(F.text == common.BTN_RULES)
+async def show(message: Message, identity: Identity, rules: RulesService) -> None:
+    current = await rules.show(identity)
+    await message.answer(texts.rules(current), reply_markup=_keyboard())
+
+
+@router.callback_query(RulesCb.filter())
+async def ask(query: CallbackQuery, callback_data: RulesCb, identity: Identity, state: FSMContext) -> None:
+    identity.require_role(Role.OPERATOR)
+    await state.set_state(OperatorStates.cutoff if callback_data.field == "cutoff" else OperatorStates.offer)
+    await query.answer()
+    await message_of(query).answer(texts.ASK_CUTOFF if callback_data.field == "cutoff" else texts.ASK_OFFER)
+
+
+@router.message(OperatorStates.cutoff, TYPED)
+@router.message(OperatorStates.offer, TYPED)
+async def save(message: Message, identity: Identity, state: FSMContext, rules: RulesService) -> None:
+    assert message.text is not None
+    # A typing error raises before the state is cleared, so the operator is simply asked again.
+    if await state.get_state() == OperatorStates.cutoff.state:
+        current = await rules.set_cancel_cutoff(identity, message.text)
+    else:
+        current = await rules.set_offer_minutes(identity, message.text)
+    await state.clear()
+    await message.answer(texts.SAVED + "\n\n" + texts.rules(current), reply_markup=_keyboard())

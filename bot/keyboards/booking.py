@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TypeVar
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.keyboards.callbacks import BookCb, BookStep, QueueAction, QueueCb, VisitAction, VisitCb
+from bot.texts import booking as texts
+from bot.texts import common
+from bot.texts.common import WEEKDAYS, day_month, local
+from core.catalog import DoctorInfo, SpecialtyInfo
+from core.schedule import DoctorChoice, FreeTime, ScheduleCell
+from storage.models import Patient
+
+PAGE = 8
+T = TypeVar("T")
+Rows = list[list[InlineKeyboardButton]]
+
+
+def day_key(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def day_of(key: int) -> date:
+    return date(key // 10000, key // 100 % 100, key % 100)
+
+
+def _b(text: str, cb: BookCb | VisitCb) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=cb.pack())
+
+
+def _paged(items: Sequence[T], page: int) -> tuple[Sequence[T], bool, bool]:
+    start = page * PAGE
+    return items[start:start + PAGE], page > 0, start + PAGE < len(items)
+
+
+def _pager(rows: Rows, cb: BookCb, has_prev: bool, has_next: bool) -> None:
+    nav = []
+    if has_prev:
+        nav.append(_b(texts.BTN_LESS, cb.model_copy(update={"page": cb.page - 1})))
+    if has_next:
+        nav.append(_b(texts.BTN_MORE, cb.model_copy(update={"page": cb.page + 1})))
+    if nav:
+        rows.append(nav)
+
+
+def org_short(name: str) -> str:
+    return name.replace("ГБУЗ ", "").replace("«", "").replace("»", "")
+
+
+def people(patients: list[Patient]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_b(f"Записать к врачу: {p.first_name} {p.last_name}", BookCb(step=BookStep.PERSON, patient_id=p.id))]
+        for p in patients
+    ])
+
+
+def specialties(items: list[SpecialtyInfo], patient_id: int, page: int, with_people: bool) -> InlineKeyboardMarkup:
+    shown, has_prev, has_next = _paged(items, page)
+    rows: Rows = [[_b(s.name, BookCb(step=BookStep.SPECIALTY, patient_id=patient_id, specialty_id=s.id))]
+                  for s in shown]
+    _pager(rows, BookCb(step=BookStep.PERSON, patient_id=patient_id, page=page), has_prev, has_next)
+    if with_people:
+        rows.append([_b(common.BTN_BACK, BookCb(step=BookStep.PEOPLE))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def doctors(items: list[DoctorChoice], patient_id: int, specialty_id: int, page: int) -> InlineKeyboardMarkup:
+    shown, has_prev, has_next = _paged(items, page)
+    rows: Rows = [[_b(
+        texts.doctor_button(c.doctor.name, org_short(c.doctor.org.name), c.next_free, c.doctor.org.timezone),
+        BookCb(step=BookStep.DOCTOR, patient_id=patient_id, specialty_id=specialty_id, doctor_id=c.doctor.id),
+    )] for c in shown]
+    _pager(rows, BookCb(step=BookStep.SPECIALTY, patient_id=patient_id, specialty_id=specialty_id, page=page),
+           has_prev, has_next)
+    rows.append([_b(common.BTN_BACK, BookCb(step=BookStep.PERSON, patient_id=patient_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def dates(days: list[date], cb: BookCb, extra: Rows | None = None) -> InlineKeyboardMarkup:
+    shown, has_prev, has_next = _paged(days, cb.page)
+    buttons = [_b(f"{WEEKDAYS[d.weekday()]} {day_month(d)}",
+                  cb.model_copy(update={"step": BookStep.DAY, "day": day_key(d), "page": 0})) for d in shown]
+    rows: Rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    _pager(rows, cb.model_copy(update={"step": BookStep.DOCTOR}), has_prev, has_next)
+    rows.extend(extra or [])
+    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.SPECIALTY, "page": 0}))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def no_free_time(doctor: DoctorInfo, cb: BookCb) -> InlineKeyboardMarkup:
+    rows: Rows = []
+    if doctor.org.waitlist_enabled:
+        rows.append([InlineKeyboardButton(
+            text=texts.BTN_QUEUE,
+            callback_data=QueueCb(action=QueueAction.START, patient_id=cb.patient_id, doctor_id=doctor.id).pack())])
+    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.SPECIALTY, "page": 0}))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def times(items: list[FreeTime], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
+    buttons = [_b(f"{local(t.starts_at, timezone):%H:%M}",
+                  cb.model_copy(update={"step": BookStep.SLOT, "slot_id": t.slot_id})) for t in items]
+    rows: Rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    rows.append([_b(texts.BTN_SCHEDULE, cb.model_copy(update={"step": BookStep.DAY_VIEW}))])
+    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DOCTOR, "day": 0}))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def summary(cb: BookCb) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_b(texts.BTN_CONFIRM, cb.model_copy(update={"step": BookStep.CONFIRM}))],
+        [_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DAY, "slot_id": 0})),
+         _b(texts.BTN_START_OVER, BookCb(step=BookStep.PERSON, patient_id=cb.patient_id))],
+    ])
+
+
+def after_booking(appointment_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_b(texts.BTN_ICS, VisitCb(action=VisitAction.ICS, appointment_id=appointment_id))],
+        [_b(texts.BTN_CANCEL_VISIT, VisitCb(action=VisitAction.ASK, appointment_id=appointment_id))],
+    ])
+
+
+def day_view(cells: list[ScheduleCell], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
+    buttons = []
+    for cell in cells:
+        label = f"{local(cell.starts_at, timezone):%H:%M}"
+        if cell.own_appointment_id is not None:
+            buttons.append(_b(f"🟥 {label}", VisitCb(action=VisitAction.ASK, appointment_id=cell.own_appointment_id,
+                                                    back_doctor=cb.doctor_id, back_day=cb.day)))
+        elif cell.free and cb.patient_id:
+            buttons.append(_b(f"🟢 {label}", cb.model_copy(update={"step": BookStep.SLOT, "slot_id": cell.slot_id})))
+        else:
+            buttons.append(_b(f"⬜ {label}", cb.model_copy(update={"step": BookStep.DAY_VIEW})))
+    rows: Rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DAY}))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def cancel_confirm(cb: VisitCb) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _b(texts.BTN_CANCEL_OK, cb.model_copy(update={"action": VisitAction.CANCEL})),
+        _b(texts.BTN_CANCEL_KEEP, cb.model_copy(update={"action": VisitAction.KEEP})),
+    ]])
+
+
+def after_cancel(cb: VisitCb) -> InlineKeyboardMarkup | None:
+    """Back to the schedule view the cancel came from, if it came from one (R19)."""
+    if not cb.back_doctor:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[[_b(texts.BTN_BACK_TO_SCHEDULE, BookCb(
+        step=BookStep.DAY_VIEW, doctor_id=cb.back_doctor, day=cb.back_day))]])

@@ -1,0 +1,86 @@
+"""Operator-set system rules (R25): the cancel cutoff and how long an offer is held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from core.clock import Clock
+from core.enums import Role
+from core.errors import InvalidInput
+from core.identity import Identity
+from storage.db import Database
+from storage.uow import UnitOfWork
+
+CANCEL_CUTOFF = "cancel_cutoff"
+OFFER_MINUTES = "offer_minutes"
+
+
+@dataclass(frozen=True)
+class Rules:
+    cancel_cutoff: time
+    offer_minutes: int
+
+
+@dataclass(frozen=True)
+class RuleDefaults:
+    cancel_cutoff: time = time(18, 0)
+    offer_minutes: int = 120
+
+
+def parse_cutoff(raw: str) -> time:
+    try:
+        hours, minutes = raw.strip().replace(".", ":").split(":")
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise InvalidInput("cancel_cutoff", "format") from exc
+
+
+def parse_offer_minutes(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise InvalidInput("offer_minutes", "format") from exc
+    if not 5 <= value <= 24 * 60:
+        raise InvalidInput("offer_minutes", "range")
+    return value
+
+
+async def current(uow: UnitOfWork, defaults: RuleDefaults) -> Rules:
+    """Read on each use inside the caller's transaction, so an operator's change applies at once."""
+    stored = await uow.rules.all()
+    cutoff = parse_cutoff(stored[CANCEL_CUTOFF]) if CANCEL_CUTOFF in stored else defaults.cancel_cutoff
+    minutes = int(stored[OFFER_MINUTES]) if OFFER_MINUTES in stored else defaults.offer_minutes
+    return Rules(cutoff, minutes)
+
+
+class RulesService:
+    def __init__(self, db: Database, clock: Clock, defaults: RuleDefaults) -> None:
+        self.db = db
+        self.clock = clock
+        self.defaults = defaults
+
+    async def show(self, identity: Identity) -> Rules:
+        identity.require_role(Role.OPERATOR)
+        async with self.db.read() as uow:
+            return await current(uow, self.defaults)
+
+    async def set_cancel_cutoff(self, identity: Identity, raw: str) -> Rules:
+        value = parse_cutoff(raw)
+        return await self._put(identity, CANCEL_CUTOFF, f"{value:%H:%M}")
+
+    async def set_offer_minutes(self, identity: Identity, raw: str) -> Rules:
+        value = parse_offer_minutes(raw)
+        return await self._put(identity, OFFER_MINUTES, str(value))
+
+    async def _put(self, identity: Identity, key: str, value: str) -> Rules:
+        identity.require_role(Role.OPERATOR)
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            before = await uow.rules.get(key)
+            await uow.rules.put(key, value, now, identity.telegram_id)
+            uow.audit.record(now, f"rules.{key}", actor=identity.telegram_id,
+                             details={"from": before, "to": value})
+            rules = await current(uow, self.defaults)
+            await uow.commit()
+            return rules

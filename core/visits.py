@@ -1,0 +1,66 @@
+"""Future and past visits per person of the card file (R20–R23)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.booking import AppointmentView
+from core.catalog import CatalogCache
+from core.clock import Clock
+from core.cutoff import cancel_deadline
+from core.enums import AppointmentSource, AppointmentStatus
+from core.errors import NotFound
+from core.identity import Identity
+from core.rules import RuleDefaults, current
+from core.visibility import scope
+from storage.db import Database
+from storage.models import Patient
+
+
+@dataclass
+class PersonVisits:
+    patient: Patient
+    future: list[AppointmentView] = field(default_factory=list)
+    past: list[AppointmentView] = field(default_factory=list)
+
+
+class VisitsService:
+    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, rule_defaults: RuleDefaults) -> None:
+        self.db = db
+        self.clock = clock
+        self.catalog = catalog
+        self.rule_defaults = rule_defaults
+
+    async def overview(self, identity: Identity) -> list[PersonVisits]:
+        account_id = identity.require_account()
+        assert identity.auth_method is not None
+        now = self.clock.now()
+        catalog = await self.catalog.get()
+        async with self.db.read() as uow:
+            people = await uow.patients.of_account(account_id)
+            visible = scope(account_id, identity.auth_method, people)
+            appointments = await uow.appointments.visible(account_id, visible.patient_ids, visible.owner_identity)
+            rules = await current(uow, self.rule_defaults)
+        cards = {p.id: PersonVisits(p) for p in people}
+        for a in appointments:
+            # Imported ones carry no patient id: they are the ESIA owner's, matched by policy or SNILS.
+            card = cards.get(a.patient_id) if a.patient_id is not None else cards.get(visible.owner_id or -1)
+            if card is None or a.doctor_id not in catalog.doctors:
+                continue
+            doctor = catalog.doctor(a.doctor_id)
+            made_here = a.made_by_account_id == account_id and a.source == AppointmentSource.PORTAL
+            deadline = cancel_deadline(a.starts_at, doctor.org.timezone, rules.cancel_cutoff) if made_here else None
+            view = AppointmentView(a.id, card.patient.id, card.patient.full_name, doctor, a.starts_at, a.source,
+                                   a.status, made_here, deadline)
+            if a.status != AppointmentStatus.ACTIVE:
+                continue
+            (card.future if a.starts_at > now else card.past).append(view)
+        for card in cards.values():
+            card.past.reverse()  # the most recent visit first
+        return list(cards.values())
+
+    async def of_person(self, identity: Identity, patient_id: int) -> PersonVisits:
+        for card in await self.overview(identity):
+            if card.patient.id == patient_id:
+                return card
+        raise NotFound()
