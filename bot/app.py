@@ -18,11 +18,13 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.container import build_container
 from bot.dispatcher import build_dispatcher
+from bot.infra.scheduler import make_scheduler
 from bot.infra.web import make_web_app
 from bot.outbox.pacing import Pacer
 from bot.outbox.render import OutboxRenderer
 from bot.outbox.sender import OutboxSender
 from core.clock import Clock, ShiftedClock, SystemClock
+from core.rules import RuleDefaults, seed_defaults
 from storage import migrate
 from storage.db import Database
 from storage.demo import load_demo
@@ -65,6 +67,7 @@ def ensure_sqlite_folder(url: str) -> None:
 
 async def prepare_database(settings: Settings, clock: Clock, db: Database) -> None:
     await migrate.upgrade(db.engine)
+    await seed_defaults(db, RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes), clock.now())
     if settings.demo_data:
         added = await load_demo(db, clock.now())
         log.info("demo clinic data ready (%d new slots)", added)
@@ -81,21 +84,32 @@ async def run(settings: Settings) -> None:
     bot = make_bot(settings)
     container = build_container(settings, db, clock)
     dp = build_dispatcher(container)
-    sender = OutboxSender(db, bot, clock, OutboxRenderer(),
+    sender = OutboxSender(db, bot, clock, OutboxRenderer(db, container.catalog, clock.now),
                           Pacer(settings.send_per_second, settings.send_per_chat_interval),
+                          on_unreachable=container.waitlist.chat_unreachable,
                           poll_seconds=settings.outbox_poll_seconds)
     db.on_outbox = sender.kick
+    # Whatever lapsed while the bot was down moves on now, before the first update is read.
+    await container.waitlist.expire_due()
+    await container.waitlist.reconcile()
+    scheduler = make_scheduler({
+        "expire-offers": (container.waitlist.expire_due, settings.offer_check_seconds),
+        "reconcile-waitlist": (container.waitlist.reconcile, 60),
+        "reminders": (container.reminders.send_due, 60),
+    })
 
     runner = web.AppRunner(make_web_app(bot, container.esia_login, container.access))
     await runner.setup()
     await web.TCPSite(runner, settings.web_host, settings.web_port).start()
     sender_task = asyncio.create_task(sender.run(), name="outbox")
+    scheduler.start()
     try:
         await bot.set_my_commands(COMMANDS)
         await bot.delete_webhook(drop_pending_updates=False)
         log.info("bot started, polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
+        scheduler.shutdown(wait=False)
         sender.stop()
         await asyncio.wait_for(sender_task, timeout=10)
         await runner.cleanup()

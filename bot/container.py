@@ -18,9 +18,11 @@ from core.identity import Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
 from core.ports import EmailSender, IdentityProvider
+from core.reminders import ReminderService
 from core.rules import RuleDefaults, RulesService
 from core.schedule import ScheduleService
 from core.visits import VisitsService
+from core.waitlist import WaitlistService
 from storage.db import Database
 
 
@@ -39,6 +41,8 @@ class Container:
     booking: BookingService
     visits: VisitsService
     rules: RulesService
+    waitlist: WaitlistService
+    reminders: ReminderService
     consent_text: str
     esia_enabled: bool
 
@@ -90,6 +94,9 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         booking=BookingService(db, clock, catalog, horizon, defaults),
         visits=VisitsService(db, clock, catalog, defaults),
         rules=RulesService(db, clock, defaults),
+        waitlist=WaitlistService(db, clock, catalog, horizon, defaults),
+        reminders=ReminderService(db, clock, day_before=settings.reminder_day_before,
+                                  hours_before=settings.reminder_hours_before),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),
         esia_enabled=provider is not None,
     )

@@ -7,7 +7,19 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.container import Container
-from bot.handlers import booking, cardfile, errors, fallback, login, moderation, operator, person_form, start, visits
+from bot.handlers import (
+    booking,
+    cardfile,
+    errors,
+    fallback,
+    login,
+    moderation,
+    operator,
+    person_form,
+    start,
+    visits,
+    waitlist,
+)
 from bot.middlewares import IdentityMiddleware
 
 
@@ -21,6 +33,7 @@ def build_dispatcher(container: Container, storage: BaseStorage | None = None) -
         cardfile.router,
         booking.router,
         visits.router,
+        waitlist.router,
         operator.router,
         login.router,
         person_form.router,

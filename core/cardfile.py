@@ -10,6 +10,7 @@ from core.enums import ModerationStatus
 from core.errors import HasFutureAppointments, NotAllowed, NotFound, OwnerCannotBeRemoved
 from core.identity import Identity, Staff
 from core.people import PersonData, moderation_payload
+from core.waitlist import release_held
 from storage.db import Database
 from storage.models import Patient
 from storage.uow import UnitOfWork
@@ -85,7 +86,8 @@ class CardFileService:
                 raise OwnerCannotBeRemoved()
             if await uow.appointments.has_future(patient.id, now):
                 raise HasFutureAppointments()
-            await uow.waitlist.close_all_for_patient(patient.id, now)
+            for slot_id in await uow.waitlist.close_all_for_patient(patient.id, now):
+                await release_held(uow, slot_id, now)
             patient.removed_at = now
             uow.audit.record(now, "person.removed", actor=identity.telegram_id, account_id=account_id,
                              subject=f"patient:{patient.id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 
 from core.clock import Clock
 from core.enums import Role
@@ -52,6 +52,17 @@ async def current(uow: UnitOfWork, defaults: RuleDefaults) -> Rules:
     cutoff = parse_cutoff(stored[CANCEL_CUTOFF]) if CANCEL_CUTOFF in stored else defaults.cancel_cutoff
     minutes = int(stored[OFFER_MINUTES]) if OFFER_MINUTES in stored else defaults.offer_minutes
     return Rules(cutoff, minutes)
+
+
+async def seed_defaults(db: Database, defaults: RuleDefaults, now: datetime) -> None:
+    """Store the configured defaults once, so every process and job reads the same rules."""
+    async with db.write() as uow:
+        stored = await uow.rules.all()
+        if CANCEL_CUTOFF not in stored:
+            await uow.rules.put(CANCEL_CUTOFF, f"{defaults.cancel_cutoff:%H:%M}", now, None)
+        if OFFER_MINUTES not in stored:
+            await uow.rules.put(OFFER_MINUTES, str(defaults.offer_minutes), now, None)
+        await uow.commit()
 
 
 class RulesService:

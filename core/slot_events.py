@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from core.waitlist import offer_freed_slots
 from storage.uow import UnitOfWork
 
 
 async def slots_freed(uow: UnitOfWork, slot_ids: Sequence[int], now: datetime) -> None:
     """Offer each freed slot to the first matching patient in the queue, if any."""
-    from core.waitlist import offer_freed_slots
-
     await offer_freed_slots(uow, slot_ids, now)

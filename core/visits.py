@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.booking import AppointmentView
-from core.catalog import CatalogCache
+from core.catalog import CatalogCache, DoctorInfo, OrgInfo, SpecialtyInfo
 from core.clock import Clock
 from core.cutoff import cancel_deadline
 from core.enums import AppointmentSource, AppointmentStatus
@@ -17,11 +18,30 @@ from storage.db import Database
 from storage.models import Patient
 
 
+@dataclass(frozen=True)
+class PendingOffer:
+    offer_id: int
+    starts_at: datetime
+    expires_at: datetime
+    doctor: DoctorInfo
+
+
+@dataclass(frozen=True)
+class QueueView:
+    entry_id: int
+    specialty: SpecialtyInfo
+    org: OrgInfo
+    doctor: DoctorInfo | None  # None: any doctor of the specialty (R9)
+    offers_used: int
+    offer: PendingOffer | None  # R11: «Подтвердить» shows on the row while this is set
+
+
 @dataclass
 class PersonVisits:
     patient: Patient
     future: list[AppointmentView] = field(default_factory=list)
     past: list[AppointmentView] = field(default_factory=list)
+    queue: list[QueueView] = field(default_factory=list)
 
 
 class VisitsService:
@@ -41,6 +61,9 @@ class VisitsService:
             visible = scope(account_id, identity.auth_method, people)
             appointments = await uow.appointments.visible(account_id, visible.patient_ids, visible.owner_identity)
             rules = await current(uow, self.rule_defaults)
+            entries = await uow.waitlist.open_for_patients(visible.patient_ids)
+            offers = await uow.waitlist.pending_offers_of_entries([e.id for e in entries])
+            offered_slots = {o.id: await uow.slots.get(o.slot_id) for o in offers}
         cards = {p.id: PersonVisits(p) for p in people}
         for a in appointments:
             # Imported ones carry no patient id: they are the ESIA owner's, matched by policy or SNILS.
@@ -55,6 +78,19 @@ class VisitsService:
             if a.status != AppointmentStatus.ACTIVE:
                 continue
             (card.future if a.starts_at > now else card.past).append(view)
+        offer_of = {o.entry_id: o for o in offers}
+        for e in entries:
+            card = cards.get(e.patient_id)
+            if card is None or e.account_id != account_id:
+                continue
+            pending = None
+            offer = offer_of.get(e.id)
+            slot = offered_slots.get(offer.id) if offer is not None else None
+            if offer is not None and slot is not None and slot.doctor_id in catalog.doctors:
+                pending = PendingOffer(offer.id, slot.starts_at, offer.expires_at, catalog.doctor(slot.doctor_id))
+            card.queue.append(QueueView(
+                e.id, catalog.specialty(e.specialty_id), catalog.orgs[e.organization_id],
+                catalog.doctors.get(e.doctor_id) if e.doctor_id is not None else None, e.offers_used, pending))
         for card in cards.values():
             card.past.reverse()  # the most recent visit first
         return list(cards.values())

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.keyboards import waitlist as waitlist_kb
 from bot.keyboards.callbacks import BookCb, BookStep, CardAction, CardCb, VisitAction, VisitCb
 from bot.texts import booking as booking_texts
 from bot.texts import cardfile as texts
@@ -36,6 +37,8 @@ def person(card: PersonVisits, now: datetime) -> InlineKeyboardMarkup:
             label = f"{booking_texts.BTN_CANCEL_VISIT}: {local(visit.starts_at, visit.doctor.org.timezone):%d.%m %H:%M}"
             rows.append([InlineKeyboardButton(text=label, callback_data=VisitCb(
                 action=VisitAction.ASK, appointment_id=visit.id).pack())])
+    for item in card.queue:  # R11, R14: «Подтвердить» while an offer is pending, «Отменить визит»
+        rows.extend(waitlist_kb.queue_rows(item.entry_id, item.offer.offer_id if item.offer else None))
     if patient.status == ModerationStatus.REJECTED:
         rows.append([_button(texts.BTN_FIX, CardAction.FIX, patient.id)])
     if not patient.is_owner:

@@ -4,6 +4,7 @@ from bot.texts.booking import SOURCE_WORD
 from bot.texts.common import birth, esc, when
 from bot.texts.errors import snils_text
 from bot.texts.person import SEX_WORD, STATUS_WORD
+from bot.texts.waitlist import queue_line
 from core.booking import AppointmentView
 from core.enums import AppointmentSource
 from core.visits import PersonVisits
@@ -57,6 +58,8 @@ def person_with_visits(card: PersonVisits) -> str:
         parts.append("<b>Предстоящие визиты</b>\n" + "\n".join(_visit_line(v) for v in card.future))
     else:
         parts.append("Предстоящих визитов нет.")
+    if card.queue:
+        parts.append("<b>Очереди</b>\n" + "\n".join(queue_line(q) for q in card.queue))
     if card.past:
         parts.append("<b>Прошедшие визиты</b>\n" + "\n".join(_visit_line(v) for v in card.past[:10]))
     return "\n\n".join(parts)

@@ -56,6 +56,12 @@ class LoginRepo:
         )
         return list(rows)
 
+    async def accounts_of_chat(self, chat_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(TelegramUser.account_id)
+            .where(TelegramUser.chat_id == chat_id, TelegramUser.account_id.is_not(None)))
+        return [a for a in rows if a is not None]
+
     async def mark_unreachable(self, chat_id: int, now: datetime) -> None:
         await self.session.execute(
             update(TelegramUser).where(TelegramUser.chat_id == chat_id).values(unreachable_at=now)

@@ -74,7 +74,7 @@ class SlotRepo:
             )
             .group_by(Slot.doctor_id)
         )
-        return {doctor_id: starts for doctor_id, starts in rows.tuples()}
+        return {doctor_id: starts for doctor_id, starts in rows.all()}
 
     async def take(self, slot_id: int, now: datetime, *, from_status: SlotStatus = SlotStatus.FREE) -> bool:
         """R7: the conditional UPDATE is the lock; only one caller sees rowcount 1."""
@@ -200,3 +200,10 @@ class AppointmentRepo:
             .limit(limit)
         )
         return list(rows)
+
+    async def mark_reminded(self, appointment_id: int, column: str, now: datetime) -> bool:
+        """Set a reminder mark once; a second tick or process finds it set and sends nothing."""
+        col = getattr(Appointment, column)
+        result = await self.session.execute(
+            update(Appointment).where(Appointment.id == appointment_id, col.is_(None)).values({column: now}))
+        return _changed(result) == 1
