@@ -77,11 +77,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
+        # Closing (not rolling back) ends the transaction and detaches what was read without
+        # expiring it, so services can return the rows they loaded.
         async with self._reads() as session:
-            try:
-                yield UnitOfWork(session)
-            finally:
-                await session.rollback()
+            yield UnitOfWork(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -1,0 +1,243 @@
+"""The waitlist through the core services on a real database (R8–R15)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.booking import BookingService
+from core.catalog import CatalogCache
+from core.clock import FixedClock
+from core.enums import OfferStatus, SlotStatus, WaitlistStatus
+from core.errors import AlreadyQueued, FreeTimeExists, NotFound, OfferGone, SlotTaken, WaitlistClosed
+from core.identity import Identity
+from core.notify import Kind
+from core.rules import RuleDefaults
+from core.waitlist import WaitlistService
+from storage.db import Database
+from storage.models import Appointment, Doctor, Offer, OutboxMessage, Slot
+from tests import factories
+
+
+def services(db: Database, clock: FixedClock) -> tuple[WaitlistService, BookingService]:
+    catalog = CatalogCache(db)
+    return (WaitlistService(db, clock, catalog, 14, RuleDefaults(offer_minutes=120)),
+            BookingService(db, clock, catalog, 14, RuleDefaults()))
+
+
+async def booked_doctor(db: Database, clock: FixedClock, *, waitlist: bool = True, doctors: int = 1,
+                        booker_id: int = 500) -> tuple[list[Doctor], Identity, int, Slot]:
+    """A doctor whose only time is booked by a first patient; returns the booker and their appointment slot."""
+    _, docs = await factories.clinic(db, waitlist=waitlist, doctors=doctors)
+    (slot,) = await factories.slots(db, docs[0], clock.now() + timedelta(days=3), 1)
+    booker, (boris,) = await factories.account(db, booker_id, clock.now())
+    _, booking = services(db, clock)
+    view = await booking.book(booker, boris.id, slot.id)
+    return docs, booker, view.id, slot
+
+
+async def outbox_kinds(db: Database, chat_id: int) -> list[str]:
+    async with db.read() as uow:
+        rows = await uow.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.chat_id == chat_id).order_by(OutboxMessage.id))
+        return list(rows)
+
+
+async def pending_offer(db: Database) -> Offer | None:
+    async with db.read() as uow:
+        return await uow.session.scalar(select(Offer).where(Offer.status == OfferStatus.PENDING))
+
+
+async def test_cancellation_offers_the_slot_to_the_first_in_queue(db: Database, clock: FixedClock) -> None:
+    """R10: a cancellation holds the slot for the first queued patient and queues the offer message."""
+    (doctor,), booker, appointment_id, slot = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    first = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    second = await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=False)
+    assert (first.position, second.position) == (1, 2)
+
+    await booking.cancel(booker, appointment_id)
+
+    offer = await pending_offer(db)
+    assert offer is not None
+    async with db.read() as uow:
+        assert (await uow.slots.get(slot.id)).status == SlotStatus.HELD  # type: ignore[union-attr]
+        assert (await uow.waitlist.entry(offer.entry_id)).patient_id == anna_p.id  # type: ignore[union-attr]
+    assert offer.expires_at == clock.now() + timedelta(minutes=120)
+    assert await outbox_kinds(db, 1) == [Kind.OFFER]
+    assert await outbox_kinds(db, 2) == []
+    # The held slot is nobody else's to book.
+    with pytest.raises(SlotTaken):
+        await booking.book(olga, olga_p.id, slot.id)
+
+
+async def test_confirm_books_and_ends_the_entry(db: Database, clock: FixedClock) -> None:
+    """R11: confirming books the held slot and closes the queue entry; a second confirm changes nothing."""
+    (doctor,), booker, appointment_id, slot = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    joined = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    offer = await pending_offer(db)
+    assert offer is not None
+    results = await asyncio.gather(waitlist.confirm(anna, offer.id), waitlist.confirm(anna, offer.id),
+                                   return_exceptions=True)
+    assert sum(isinstance(r, Appointment) for r in results) == 1
+    assert sum(isinstance(r, OfferGone) for r in results) == 1
+    async with db.read() as uow:
+        assert (await uow.slots.get(slot.id)).status == SlotStatus.BOOKED  # type: ignore[union-attr]
+        assert (await uow.waitlist.entry(joined.entry_id)).status == WaitlistStatus.BOOKED  # type: ignore[union-attr]
+
+
+async def test_someone_elses_offer_cannot_be_confirmed(db: Database, clock: FixedClock) -> None:
+    (doctor,), booker, appointment_id, _ = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    mallory, _ = await factories.account(db, 2, clock.now())
+    await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    offer = await pending_offer(db)
+    assert offer is not None
+    with pytest.raises(NotFound):
+        await waitlist.confirm(mallory, offer.id)
+    with pytest.raises(NotFound):
+        await waitlist.decline(mallory, offer.id)
+    assert (await pending_offer(db)) is not None
+
+
+async def test_decline_passes_the_slot_on_and_keeps_the_place(db: Database, clock: FixedClock) -> None:
+    """R12: declining returns the patient to the queue in place; the slot goes to the next patient."""
+    (doctor,), booker, appointment_id, _ = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    anna_entry = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    first = await pending_offer(db)
+    assert first is not None
+    outcome = await waitlist.decline(anna, first.id)
+    assert (outcome.entry_closed, outcome.offers_left) == (False, 2)
+    second = await pending_offer(db)
+    assert second is not None and second.entry_id != anna_entry.entry_id
+    async with db.read() as uow:
+        entry = await uow.waitlist.entry(anna_entry.entry_id)
+        assert entry is not None and entry.status == WaitlistStatus.WAITING and entry.offers_used == 1
+        assert await uow.waitlist.position(entry) == 1
+
+
+async def test_three_declines_remove_from_queue(db: Database, clock: FixedClock) -> None:
+    """R13: after the third used offer the entry is closed and the patient is told why."""
+    (doctor,), _, _, _ = await booked_doctor(db, clock)
+    waitlist, _ = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    joined = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    for day in range(3):
+        await factories.slots(db, doctor, clock.now() + timedelta(days=4 + day), 1)
+        made = await waitlist.reconcile()
+        assert made == 1
+        offer = await pending_offer(db)
+        assert offer is not None
+        outcome = await waitlist.decline(anna, offer.id)
+    assert outcome.entry_closed
+    async with db.read() as uow:
+        assert (await uow.waitlist.entry(joined.entry_id)).status == WaitlistStatus.EXHAUSTED  # type: ignore[union-attr]
+    assert (await outbox_kinds(db, 1)).count(Kind.QUEUE_EXHAUSTED) == 1
+
+
+async def test_expired_offer_counts_and_moves_on(db: Database, clock: FixedClock) -> None:
+    """R15: an unanswered offer expires after the operator-set time; the next patient gets the slot."""
+    (doctor,), booker, appointment_id, _ = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    first = await pending_offer(db)
+    assert first is not None
+    clock.advance(timedelta(minutes=119))
+    assert await waitlist.expire_due() == 0
+    clock.advance(timedelta(minutes=2))
+    assert await waitlist.expire_due() == 1
+    second = await pending_offer(db)
+    assert second is not None and second.entry_id != first.entry_id
+    assert Kind.OFFER_LAPSED in await outbox_kinds(db, 1)
+    with pytest.raises(OfferGone):
+        await waitlist.confirm(anna, first.id)
+
+
+async def test_any_doctor_matches_another_doctor_of_the_specialty(db: Database, clock: FixedClock) -> None:
+    """R9: «к любому врачу этой специальности» gets time freed at a colleague of the same organization."""
+    (first_doc, second_doc), _, _, _ = await booked_doctor(db, clock, doctors=2)
+    waitlist, _ = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    await waitlist.join(anna, anna_p.id, first_doc.id, any_doctor=True)
+    await factories.slots(db, second_doc, clock.now() + timedelta(days=2), 1)
+    assert await waitlist.reconcile() == 1
+    offer = await pending_offer(db)
+    assert offer is not None
+    appointment = await waitlist.confirm(anna, offer.id)
+    assert appointment.doctor_id == second_doc.id
+
+
+async def test_join_rules(db: Database, clock: FixedClock) -> None:
+    """R8: only without free time and only where the organization keeps a queue; one entry per target."""
+    (doctor,), _, _, _ = await booked_doctor(db, clock)
+    (closed_doc,), _, _, _ = await booked_doctor(db, clock, waitlist=False, booker_id=501)
+    waitlist, _ = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    with pytest.raises(AlreadyQueued):
+        await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    with pytest.raises(WaitlistClosed):
+        await waitlist.join(anna, anna_p.id, closed_doc.id, any_doctor=False)
+    _, (free_doc,) = await factories.clinic(db)
+    await factories.slots(db, free_doc, clock.now() + timedelta(days=1), 1)
+    with pytest.raises(FreeTimeExists):
+        await waitlist.join(anna, anna_p.id, free_doc.id, any_doctor=False)
+
+
+async def test_leaving_with_a_pending_offer_passes_it_on(db: Database, clock: FixedClock) -> None:
+    """R14: leaving the queue voids the pending offer and the slot goes to the next patient."""
+    (doctor,), booker, appointment_id, _ = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    anna_entry = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    await waitlist.leave(anna, anna_entry.entry_id)
+    offer = await pending_offer(db)
+    assert offer is not None and offer.entry_id != anna_entry.entry_id
+    async with db.read() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Offer)) == 2
+
+
+async def test_blocked_bot_moves_the_offer_on_without_using_an_attempt(db: Database, clock: FixedClock) -> None:
+    (doctor,), booker, appointment_id, _ = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    anna_entry = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    async with db.write() as uow:
+        await uow.login.mark_unreachable(1, clock.now())
+        await uow.commit()
+    await waitlist.chat_unreachable(1)
+    offer = await pending_offer(db)
+    assert offer is not None and offer.entry_id != anna_entry.entry_id
+    async with db.read() as uow:
+        entry = await uow.waitlist.entry(anna_entry.entry_id)
+        assert entry is not None and entry.status == WaitlistStatus.WAITING and entry.offers_used == 0
