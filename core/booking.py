@@ -72,7 +72,6 @@ class BookingService:
     async def book(self, identity: Identity, patient_id: int, slot_id: int) -> AppointmentView:
         account_id = identity.require_account()
         now = self.clock.now()
-        catalog = await self.catalog.get()
         async with self.db.write() as uow:
             patient = await uow.patients.owned_by(account_id, patient_id)
             if patient is None:
@@ -100,7 +99,7 @@ class BookingService:
                              subject=f"appointment:{appointment.id}")
             rules = await current(uow, self.rule_defaults)
             await uow.commit()
-        doctor = catalog.doctor(slot.doctor_id)
+        doctor = await self.catalog.doctor(slot.doctor_id)
         return AppointmentView(
             appointment.id, patient.id, patient.full_name, doctor, appointment.starts_at,
             appointment.source, appointment.status, True,
@@ -109,12 +108,11 @@ class BookingService:
 
     async def appointment(self, identity: Identity, appointment_id: int) -> AppointmentView:
         account_id = identity.require_account()
-        catalog = await self.catalog.get()
         async with self.db.read() as uow:
             appointment = await self._own(uow, account_id, appointment_id)
             patient = await uow.patients.get(appointment.patient_id) if appointment.patient_id else None
             rules = await current(uow, self.rule_defaults)
-        doctor = catalog.doctor(appointment.doctor_id)
+        doctor = await self.catalog.doctor(appointment.doctor_id)
         return AppointmentView(
             appointment.id, appointment.patient_id, patient.full_name if patient else None, doctor,
             appointment.starts_at, appointment.source, appointment.status, True,
@@ -125,7 +123,6 @@ class BookingService:
         """R16–R19: only this account's own, only before the cutoff; the freed time goes to the queue."""
         account_id = identity.require_account()
         now = self.clock.now()
-        catalog = await self.catalog.get()
         async with self.db.write() as uow:
             appointment = await self._own(uow, account_id, appointment_id)
             if appointment.status != AppointmentStatus.ACTIVE:
@@ -133,7 +130,7 @@ class BookingService:
             patient = await uow.patients.get(appointment.patient_id) if appointment.patient_id else None
             if patient is not None:
                 ensure_may_act(patient)
-            doctor = catalog.doctor(appointment.doctor_id)
+            doctor = await self.catalog.doctor(appointment.doctor_id)
             rules = await current(uow, self.rule_defaults)
             deadline = cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff)
             if now >= deadline:

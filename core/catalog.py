@@ -74,6 +74,8 @@ class CatalogCache:
         self._catalog: Catalog | None = None
         self._loaded_at = 0.0
 
+    MISS_RELOAD_SECONDS = 2.0
+
     def invalidate(self) -> None:
         self._catalog = None
 
@@ -82,6 +84,15 @@ class CatalogCache:
             self._catalog = await self._load()
             self._loaded_at = time.monotonic()
         return self._catalog
+
+    async def doctor(self, doctor_id: int) -> DoctorInfo:
+        """A doctor imported since the last load is found too: a miss reloads, at most every few seconds
+        (ids come from buttons, and forged ones must not turn into a reload per update)."""
+        catalog = await self.get()
+        if doctor_id not in catalog.doctors and time.monotonic() - self._loaded_at > self.MISS_RELOAD_SECONDS:
+            self.invalidate()
+            catalog = await self.get()
+        return catalog.doctor(doctor_id)
 
     async def _load(self) -> Catalog:
         async with self.db.read() as uow:

@@ -61,7 +61,7 @@ class ScheduleService:
         return specialty, [DoctorChoice(d, nearest.get(d.id)) for d in doctors]
 
     async def free_dates(self, doctor_id: int) -> tuple[DoctorInfo, list[date]]:
-        doctor = (await self.catalog.get()).doctor(doctor_id)
+        doctor = await self.catalog.doctor(doctor_id)
         after, before = self.window()
         async with self.db.read() as uow:
             starts = await uow.slots.free_starts(doctor_id, after, before)
@@ -75,7 +75,7 @@ class ScheduleService:
         return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
 
     async def free_times(self, doctor_id: int, day: date) -> tuple[DoctorInfo, list[FreeTime]]:
-        doctor = (await self.catalog.get()).doctor(doctor_id)
+        doctor = await self.catalog.doctor(doctor_id)
         start, end = self._day_bounds(doctor, day)
         after, before = self.window()
         async with self.db.read() as uow:
@@ -85,7 +85,7 @@ class ScheduleService:
     async def day_view(self, identity: Identity, doctor_id: int, day: date) -> tuple[DoctorInfo, list[ScheduleCell]]:
         """The doctor's whole day with this account's own bookings marked (R19)."""
         account_id = identity.require_account()
-        doctor = (await self.catalog.get()).doctor(doctor_id)
+        doctor = await self.catalog.doctor(doctor_id)
         start, end = self._day_bounds(doctor, day)
         start = max(start, self.clock.now())
         async with self.db.read() as uow:
@@ -102,4 +102,4 @@ class ScheduleService:
             slot = await uow.slots.get(slot_id)
         if slot is None:
             raise NotFound()
-        return (await self.catalog.get()).doctor(slot.doctor_id), FreeTime(slot.id, slot.starts_at)
+        return await self.catalog.doctor(slot.doctor_id), FreeTime(slot.id, slot.starts_at)

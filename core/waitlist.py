@@ -131,7 +131,7 @@ class WaitlistService:
         """R8, R9: queue for this doctor or any doctor of the specialty in that organization."""
         account_id = identity.require_account()
         now = self.clock.now()
-        doctor = (await self.catalog.get()).doctor(doctor_id)
+        doctor = await self.catalog.doctor(doctor_id)
         async with self.db.write() as uow:
             patient = await uow.patients.owned_by(account_id, patient_id)
             if patient is None:

@@ -193,6 +193,8 @@ async def test_join_rules(db: Database, clock: FixedClock) -> None:
     """R8: only without free time and only where the organization keeps a queue; one entry per target."""
     (doctor,), _, _, _ = await booked_doctor(db, clock)
     (closed_doc,), _, _, _ = await booked_doctor(db, clock, waitlist=False, booker_id=501)
+    _, (free_doc,) = await factories.clinic(db)
+    await factories.slots(db, free_doc, clock.now() + timedelta(days=1), 1)
     waitlist, _ = services(db, clock)
     anna, (anna_p,) = await factories.account(db, 1, clock.now())
     await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
@@ -200,8 +202,6 @@ async def test_join_rules(db: Database, clock: FixedClock) -> None:
         await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
     with pytest.raises(WaitlistClosed):
         await waitlist.join(anna, anna_p.id, closed_doc.id, any_doctor=False)
-    _, (free_doc,) = await factories.clinic(db)
-    await factories.slots(db, free_doc, clock.now() + timedelta(days=1), 1)
     with pytest.raises(FreeTimeExists):
         await waitlist.join(anna, anna_p.id, free_doc.id, any_doctor=False)
 

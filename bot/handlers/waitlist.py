@@ -32,7 +32,7 @@ async def choose_type(query: CallbackQuery, callback_data: QueueCb, identity: Id
 async def summary(query: CallbackQuery, callback_data: QueueCb, identity: Identity, booking: BookingService,
                   catalog: CatalogCache) -> None:
     patient = await booking.check_patient(identity, callback_data.patient_id)
-    doctor = (await catalog.get()).doctor(callback_data.doctor_id)
+    doctor = await catalog.doctor(callback_data.doctor_id)
     any_doctor = callback_data.action == QueueAction.ANY_DOCTOR
     await query.answer()
     await message_of(query).edit_text(texts.summary(doctor, any_doctor, patient.full_name),

@@ -67,7 +67,7 @@ class OutboxRenderer:
             patient = await uow.patients.get(int(payload["patient_id"]))
         if offer is None or offer.status != OfferStatus.PENDING or offer.expires_at <= self.now():
             return None
-        doctor = (await self.catalog.get()).doctor(int(payload["doctor_id"]))
+        doctor = await self.catalog.doctor(int(payload["doctor_id"]))
         text = wait_texts.offer(patient.full_name if patient else None, doctor,
                                 datetime.fromisoformat(payload["starts_at"]), offer.expires_at,
                                 int(payload["attempt"]), int(payload["max"]))
@@ -89,7 +89,7 @@ class OutboxRenderer:
             rules = await current(uow, RuleDefaults())
         if appointment is None or appointment.status != AppointmentStatus.ACTIVE:
             return None
-        doctor = (await self.catalog.get()).doctor(appointment.doctor_id)
+        doctor = await self.catalog.doctor(appointment.doctor_id)
         markup = None
         if may_cancel(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff, self.now()):
             markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
