@@ -69,6 +69,11 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
 
+    @field_validator("smtp_user", "smtp_password", "telegram_api_base", "login_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     @property
     def clock_offset(self) -> timedelta:
         return timedelta(seconds=self.clock_offset_seconds)

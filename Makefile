@@ -1,0 +1,36 @@
+# Two commands a new machine needs: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench setup dev-setup demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+dev-setup: $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+
+.env:
+	cp .env.example .env
+	@echo "Created .env from .env.example: put your BOT_TOKEN in it, then run 'make run' again." && false
+
+run: setup .env
+	$(BIN)/python -m bot
+
+demo: setup
+	$(BIN)/python -m bot demo
+
+test: dev-setup
+	$(BIN)/python -m pytest
+
+lint: dev-setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy bot core storage
+
+bench: dev-setup
+	$(BIN)/python -m bench
