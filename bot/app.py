@@ -11,6 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.types import BotCommand
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -45,6 +46,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiogram logs every update at INFO ("Update id=… is handled"); the ids are enough.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -104,8 +106,11 @@ async def run(settings: Settings) -> None:
     sender_task = asyncio.create_task(sender.run(), name="outbox")
     scheduler.start()
     try:
-        await bot.set_my_commands(COMMANDS)
-        await bot.delete_webhook(drop_pending_updates=False)
+        try:
+            await bot.set_my_commands(COMMANDS)
+            await bot.delete_webhook(drop_pending_updates=False)
+        except TelegramNetworkError as exc:  # polling below retries on its own; start anyway
+            log.warning("Telegram is not reachable yet: %s", type(exc).__name__)
         log.info("bot started, polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
