@@ -1,0 +1,27 @@
+"""``python -m bench [name …]``: run the benchmarks and print each figure beside its baseline."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bench import queue_depth, race, scale
+from bench.common import POSTGRES_URL
+
+
+async def main(names: list[str]) -> None:
+    wanted = set(names) or {"race", "scale", "queue"}
+    if "race" in wanted:
+        print(await race.run("sqlite"), flush=True)
+        if POSTGRES_URL:
+            print(await race.run("postgres"), flush=True)
+    if "queue" in wanted:
+        for line in await queue_depth.run():
+            print(line, flush=True)
+    if "scale" in wanted:
+        for line in await scale.run():
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
