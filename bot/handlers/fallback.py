@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.handlers.start import show_entry
 from bot.texts import common
+from core.identity import Identity
 
 router = Router(name=__name__)
 
@@ -17,5 +19,8 @@ async def stale_button(query: CallbackQuery) -> None:
 
 
 @router.message()
-async def unknown(message: Message) -> None:
+async def unknown(message: Message, identity: Identity, consent_text: str, esia_enabled: bool) -> None:
+    if identity.account_id is None:  # a newcomer typing "здравствуйте" gets the way in, not a riddle
+        await show_entry(message, identity, consent_text, esia_enabled)
+        return
     await message.answer(common.UNKNOWN_INPUT)

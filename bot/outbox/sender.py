@@ -31,6 +31,7 @@ from storage.repositories.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+CLAIM_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class OutboxSender:
             self._slots.release()
 
     async def _send(self, message: OutboxMessage) -> None:
+        async with self.db.write() as uow:
+            claimed = await uow.outbox.claim(message.id, self.clock.now(), CLAIM_LEASE)
+            await uow.commit()
+        if not claimed:
+            return  # another sender has it
         rendered = await self.render(message)
         if rendered is None:  # no longer true (an offer answered meanwhile): nothing to say
             await self._finish(message, None)

@@ -41,6 +41,17 @@ class OutboxRepo:
             .limit(1)
         )
 
+    async def claim(self, message_id: int, now: datetime, lease: timedelta) -> bool:
+        """Take a due message for one sender: another process (or this one after a crash) sees it
+        again only when the lease has run out."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING,
+                   OutboxMessage.next_attempt_at <= now)
+            .values(next_attempt_at=now + lease)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     async def mark_sent(self, message_id: int, now: datetime, telegram_message_id: int | None) -> bool:
         result = await self.session.execute(
             update(OutboxMessage)
