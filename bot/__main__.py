@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+from pathlib import Path
 
 from bot.app import configure_logging, ensure_sqlite_folder, make_clock, run
 from bot.config import Settings
+from core.fhir import BundleRejected, import_bundle, read_bundle_file
 from storage import migrate
 from storage.db import Database
 from storage.demo import load_demo
@@ -19,6 +22,32 @@ async def _demo(settings: Settings) -> None:
     added = await load_demo(db, make_clock(settings).now())
     print(f"demo clinic data loaded: {added} new slots")
     await db.dispose()
+
+
+async def _import_fhir(settings: Settings, path: Path) -> int:
+    """Exit status: 0 imported, 2 bundle refused (nothing written), 1 file unreadable."""
+    try:
+        raw = read_bundle_file(path)
+    except BundleRejected as exc:
+        print(f"bundle refused: {exc.resource}, field {exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    ensure_sqlite_folder(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db.engine)
+        report = await import_bundle(db, raw, make_clock(settings).now())
+    except BundleRejected as exc:
+        print(f"bundle refused, nothing imported: {exc.resource}, field {exc.field}: {exc.message}",
+              file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
+    print(f"imported {path}:")
+    print("\n".join(f"  {line}" for line in report.lines()))
+    return 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -35,6 +64,8 @@ def main() -> None:
     sub.add_parser("run", help="run the bot (default)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("demo", help="load or refresh the demo clinic data")
+    fhir = sub.add_parser("import-fhir", help="import a FHIR R4 bundle from a clinic system (docs/fhir-import.md)")
+    fhir.add_argument("file", type=Path, help="the bundle, JSON")
     args = parser.parse_args()
     settings = Settings()  # BOT_TOKEN comes from the environment
     configure_logging(settings.log_level)
@@ -42,6 +73,8 @@ def main() -> None:
         asyncio.run(_demo(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
+    elif args.command == "import-fhir":
+        sys.exit(asyncio.run(_import_fhir(settings, args.file)))
     else:
         asyncio.run(run(settings))
 

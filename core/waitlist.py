@@ -59,6 +59,8 @@ class Outcome:
 async def offer_freed_slots(uow: UnitOfWork, slot_ids: Sequence[int], now: datetime,
                             defaults: RuleDefaults | None = None) -> int:
     """R10: each freed slot goes to the first matching queued patient and is held for them."""
+    if not slot_ids or not await uow.waitlist.anyone_waiting():
+        return 0  # the common case on a big import: nobody queued, nothing to look up per slot
     rules = await current(uow, defaults or RuleDefaults())
     made = 0
     for slot_id in slot_ids:

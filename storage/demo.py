@@ -1,18 +1,16 @@
 """Demo clinic data: two organizations, six specialties, a dozen doctors, 14 days of slots.
 
-Loading is idempotent: rows are matched by external ids, so a second run only adds the days
-that have come into the window since the first.
+The tables below feed ``core.fhir.demo_bundle``, which turns them into a FHIR bundle; loading
+imports that bundle (R27), so it is idempotent: rows are matched by external ids, and a second
+run only adds the days that have come into the window since the first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from core.enums import AppointmentSource, AppointmentStatus, SlotStatus
 from storage.db import Database
-from storage.models import Appointment, Doctor, Organization, Slot, Specialty
 
 
 @dataclass(frozen=True)
@@ -68,53 +66,13 @@ def _workdays(start: date, days: int) -> list[date]:
 
 
 async def load_demo(db: Database, now: datetime) -> int:
-    """Insert what is missing; returns the number of slots added."""
-    added = 0
-    async with db.write() as uow:
-        orgs: dict[str, Organization] = {}
-        for spec in ORGS:
-            org = await uow.clinic.organization_by_external(spec.external_id)
-            if org is None:
-                org = Organization(external_id=spec.external_id, name=spec.name, address=spec.address,
-                                   phone=spec.phone, timezone=spec.timezone,
-                                   waitlist_enabled=spec.waitlist_enabled)
-                await uow.clinic.add(org)
-            orgs[spec.external_id] = org
-        specialties: dict[str, Specialty] = {}
-        for code, name in SPECIALTIES:
-            specialty = await uow.clinic.specialty_by_code(code)
-            if specialty is None:
-                specialty = Specialty(code=code, name=name)
-                await uow.clinic.add(specialty)
-            specialties[code] = specialty
-        for external_id, name, org_id, specialty_code, cabinet in DOCTORS:
-            doctor = await uow.clinic.doctor_by_external(external_id)
-            if doctor is None:
-                doctor = Doctor(external_id=external_id, full_name=name, organization_id=orgs[org_id].id,
-                                specialty_id=specialties[specialty_code].id, cabinet=cabinet, active=True)
-                await uow.clinic.add(doctor)
-            zone = ZoneInfo(orgs[org_id].timezone)
-            today = now.astimezone(zone).date()
-            known = {s.external_id for s in await uow.slots.day(
-                doctor.id, now - timedelta(days=1), now + timedelta(days=DAYS + 1))}
-            for day in _workdays(today, DAYS):
-                for start_time in DAY_TIMES:
-                    slot_id = f"{external_id}-{day:%Y%m%d}-{start_time:%H%M}"
-                    starts = datetime.combine(day, start_time, zone)
-                    if slot_id in known or starts <= now:
-                        continue
-                    booked = external_id in FULLY_BOOKED
-                    slot = await uow.slots.add(Slot(
-                        external_id=slot_id, doctor_id=doctor.id, starts_at=starts,
-                        ends_at=starts + SLOT_LENGTH, status=SlotStatus.BOOKED if booked else SlotStatus.FREE,
-                    ))
-                    if booked:
-                        # Taken at the registry by people who are not in the bot.
-                        await uow.appointments.add(Appointment(
-                            slot_id=slot.id, doctor_id=doctor.id, starts_at=starts,
-                            source=AppointmentSource.REGISTRY, status=AppointmentStatus.ACTIVE,
-                            patient_oms=f"9{slot.id:015d}", created_at=now, external_id=f"appt-{slot_id}",
-                        ))
-                    added += 1
-        await uow.commit()
-    return added
+    """Import the demo bundle (``core.fhir.demo_bundle``) like any clinic's; returns the number of slots added.
+
+    The same path as ``python -m bot import-fhir``: matched by external ids, so a second run
+    changes nothing but the days that have come into the window since the first.
+    """
+    from core.fhir import import_bundle  # core.fhir.demo_bundle reads this module's tables
+    from core.fhir.demo_bundle import build_demo_bundle
+
+    report = await import_bundle(db, build_demo_bundle(now), now)
+    return report.slots.created

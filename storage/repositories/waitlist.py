@@ -109,6 +109,11 @@ class WaitlistRepo:
             await self.void_pending_of_entry(entry_id, now)
         return held
 
+    async def anyone_waiting(self) -> bool:
+        found = await self.session.scalar(
+            select(WaitlistEntry.id).where(WaitlistEntry.status == WaitlistStatus.WAITING).limit(1))
+        return found is not None
+
     # --- offers ---
 
     async def add_offer(self, offer: Offer) -> Offer:
