@@ -93,7 +93,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         schedule=ScheduleService(db, clock, catalog, horizon),
         booking=BookingService(db, clock, catalog, horizon, defaults),
         visits=VisitsService(db, clock, catalog, defaults),
-        rules=RulesService(db, clock, defaults),
+        rules=RulesService(db, clock, defaults, on_catalog_change=catalog.invalidate),
         waitlist=WaitlistService(db, clock, catalog, horizon, defaults),
         reminders=ReminderService(db, clock, day_before=settings.reminder_day_before,
                                   hours_before=settings.reminder_hours_before),

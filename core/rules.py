@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
 from core.clock import Clock
 from core.enums import Role
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.identity import Identity
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -66,10 +67,12 @@ async def seed_defaults(db: Database, defaults: RuleDefaults, now: datetime) -> 
 
 
 class RulesService:
-    def __init__(self, db: Database, clock: Clock, defaults: RuleDefaults) -> None:
+    def __init__(self, db: Database, clock: Clock, defaults: RuleDefaults,
+                 on_catalog_change: Callable[[], None] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.defaults = defaults
+        self.on_catalog_change = on_catalog_change
 
     async def show(self, identity: Identity) -> Rules:
         identity.require_role(Role.OPERATOR)
@@ -83,6 +86,27 @@ class RulesService:
     async def set_offer_minutes(self, identity: Identity, raw: str) -> Rules:
         value = parse_offer_minutes(raw)
         return await self._put(identity, OFFER_MINUTES, str(value))
+
+    async def organizations(self, identity: Identity) -> list[tuple[int, str, bool]]:
+        """R26: each organization and whether it keeps a waitlist."""
+        identity.require_role(Role.OPERATOR)
+        async with self.db.read() as uow:
+            return [(o.id, o.name, o.waitlist_enabled) for o in await uow.clinic.organizations()]
+
+    async def set_waitlist(self, identity: Identity, organization_id: int, enabled: bool) -> None:
+        """R26: switch an organization's waitlist on or off; entries already queued stay queued."""
+        identity.require_role(Role.OPERATOR)
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            org = await uow.clinic.organization(organization_id)
+            if org is None:
+                raise NotFound()
+            org.waitlist_enabled = enabled
+            uow.audit.record(now, "rules.waitlist", actor=identity.telegram_id, subject=f"organization:{org.id}",
+                             details={"enabled": enabled})
+            await uow.commit()
+        if self.on_catalog_change is not None:
+            self.on_catalog_change()
 
     async def _put(self, identity: Identity, key: str, value: str) -> Rules:
         identity.require_role(Role.OPERATOR)

@@ -20,18 +20,32 @@ from core.rules import RulesService
 router = Router(name=__name__)
 
 
-def _keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
+def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:
+    rows = [
         [InlineKeyboardButton(text=texts.BTN_CUTOFF, callback_data=RulesCb(field="cutoff").pack())],
         [InlineKeyboardButton(text=texts.BTN_OFFER, callback_data=RulesCb(field="offer").pack())],
-    ])
+    ]
+    for org_id, name, enabled in orgs:
+        label = f"{texts.WAITLIST_ON if enabled else texts.WAITLIST_OFF}: {name}"
+        rows.append([InlineKeyboardButton(text=label, callback_data=RulesCb(
+            field="waitlist", organization_id=org_id, enable=not enabled).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @router.message(Command("rules"))
 @router.message(F.text == common.BTN_RULES)
 async def show(message: Message, identity: Identity, rules: RulesService) -> None:
     current = await rules.show(identity)
-    await message.answer(texts.rules(current), reply_markup=_keyboard())
+    await message.answer(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
+
+
+@router.callback_query(RulesCb.filter(F.field == "waitlist"))
+async def toggle_waitlist(query: CallbackQuery, callback_data: RulesCb, identity: Identity,
+                          rules: RulesService) -> None:
+    await rules.set_waitlist(identity, callback_data.organization_id, callback_data.enable)
+    current = await rules.show(identity)
+    await query.answer(texts.SAVED)
+    await message_of(query).edit_text(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
 
 
 @router.callback_query(RulesCb.filter())
@@ -52,4 +66,5 @@ async def save(message: Message, identity: Identity, state: FSMContext, rules: R
     else:
         current = await rules.set_offer_minutes(identity, message.text)
     await state.clear()
-    await message.answer(texts.SAVED + "\n\n" + texts.rules(current), reply_markup=_keyboard())
+    await message.answer(texts.SAVED + "\n\n" + texts.rules(current),
+                         reply_markup=_keyboard(await rules.organizations(identity)))

@@ -116,4 +116,6 @@ class OfferCb(CallbackData, prefix="of"):
 
 
 class RulesCb(CallbackData, prefix="ru"):
-    field: str  # cutoff | offer
+    field: str  # cutoff | offer | waitlist
+    organization_id: int = 0
+    enable: bool = False
