@@ -40,6 +40,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Errors must not carry statement parameters into logs: they hold names, SNILS and policies.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
