@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.texts.common import day_month, esc, local, long_date, when
+from bot.texts.common import deadline as until
 from core.booking import AppointmentView
 from core.catalog import DoctorInfo, SpecialtyInfo
 from core.enums import AppointmentSource
@@ -92,7 +93,7 @@ def appointment_details(view: AppointmentView) -> str:
 def booked(view: AppointmentView) -> str:
     deadline = ""
     if view.cancel_deadline is not None:
-        deadline = f"\n\nОтменить запись можно до {when(view.cancel_deadline, view.doctor.org.timezone)}."
+        deadline = f"\n\nОтменить запись можно до {until(view.cancel_deadline, view.doctor.org.timezone)}."
     return "✅ <b>Вы записаны к врачу</b>\n\n" + appointment_details(view) + deadline
 
 

@@ -61,5 +61,11 @@ def when(at: datetime, timezone: str) -> str:
     return f"{long_date(moment.date())}, {moment:%H:%M}"
 
 
+def deadline(at: datetime, timezone: str) -> str:
+    """«18:00 29 ноября (вс)»: reads right after «до»."""
+    moment = local(at, timezone)
+    return f"{moment:%H:%M} {day_month(moment.date())} ({WEEKDAYS[moment.weekday()]})"
+
+
 def birth(value: date) -> str:
     return f"{value:%d.%m.%Y}"
