@@ -111,10 +111,10 @@ class EmailLogin:
             if latest.attempts >= self.policy.max_attempts:
                 raise TooManyAttempts()
             if not hmac.compare_digest(latest.code_hash, self._hash(identity.telegram_id, code)):
+                left = self.policy.max_attempts - latest.attempts - 1  # before the UPDATE refreshes the row
                 await uow.login.count_attempt(latest.id)
                 uow.audit.record(now, "login.code_wrong", actor=identity.telegram_id)
                 await uow.commit()
-                left = self.policy.max_attempts - latest.attempts - 1
                 if left <= 0:
                     raise TooManyAttempts()
                 raise CodeWrong(left)

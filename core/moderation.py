@@ -31,6 +31,13 @@ class ModerationService:
             raise NotFound()
         return patient
 
+    async def undecided(self, identity: Identity, patient_id: int) -> Patient:
+        """Before asking a moderator for a reason: is there still something to decide?"""
+        patient = await self.submission(identity, patient_id)
+        if patient.status != ModerationStatus.PENDING:
+            raise AlreadyDecided(patient.status)
+        return patient
+
     async def confirm(self, identity: Identity, patient_id: int) -> Patient:
         return await self._decide(identity, patient_id, ModerationStatus.CONFIRMED, None)
 

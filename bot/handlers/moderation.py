@@ -18,7 +18,6 @@ from bot.keyboards.callbacks import ModAction, ModCb
 from bot.states import ModerationStates
 from bot.texts import common
 from bot.texts import moderation as texts
-from core.enums import Role
 from core.errors import DomainError, InvalidInput
 from core.identity import Identity
 from core.moderation import ModerationService
@@ -58,8 +57,7 @@ async def confirm(query: CallbackQuery, callback_data: ModCb, identity: Identity
 @router.callback_query(ModCb.filter(F.action == ModAction.REJECT))
 async def reject_ask(query: CallbackQuery, callback_data: ModCb, identity: Identity, state: FSMContext,
                      moderation: ModerationService) -> None:
-    identity.require_role(Role.MODERATOR)
-    await moderation.submission(identity, callback_data.patient_id)
+    await moderation.undecided(identity, callback_data.patient_id)
     await state.set_state(ModerationStates.reason)
     await state.update_data(patient_id=callback_data.patient_id)
     await query.answer()

@@ -1,0 +1,111 @@
+"""Runs the real bot (``python -m bot``) as a subprocess against the fake Telegram Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fake_telegram.server import FakeTelegramServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSENT_VERSION = "test-1"  # the version tests/factories.py records
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BotProcess:
+    def __init__(self, api: FakeTelegramServer, folder: Path, base_env: dict[str, str]) -> None:
+        self.api = api
+        self.folder = folder
+        self.db_path = folder / "bot.sqlite3"
+        self.database_url = f"sqlite+aiosqlite:///{self.db_path}"
+        self.web_port = free_port()
+        self.base_env = base_env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = folder / "bot.log"
+        self._extra: dict[str, str] = {}
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "BOT_TOKEN": self.api.token,
+            "TELEGRAM_API_BASE": self.api.base_url,
+            "DATABASE_URL": self.database_url,
+            "DEMO_DATA": "true",
+            "MODERATOR_IDS": "900,902",
+            "OPERATOR_IDS": "901",
+            "CONSENT_POLICY_VERSION": CONSENT_VERSION,
+            "EMAIL_DELIVERY": "console",
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(self.web_port),
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.web_port}",
+            "LOG_LEVEL": "INFO",
+            "OUTBOX_POLL_SECONDS": "0.3",
+            "OFFER_CHECK_SECONDS": "1",
+            "SEND_PER_CHAT_INTERVAL": "0.05",
+        })
+        env.update(self.base_env)
+        env.update(extra or {})
+        return env
+
+    def run_cli(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """An admin command (``python -m bot demo`` …) on the same database, as an operator would run it."""
+        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env(extra_env),
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    async def start(self, extra_env: dict[str, str] | None = None, timeout: float = 45.0) -> None:
+        self._extra = dict(extra_env or {})
+        polls_before = self._polls()
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=self.env(self._extra),
+                                     stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while self._polls() <= polls_before:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the bot did not start polling in {timeout} s:\n{self.log_tail()}")
+            await asyncio.sleep(0.05)
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                break
+            await asyncio.sleep(0.05)
+        self.proc.wait()
+
+    async def restart(self, extra_env: dict[str, str] | None = None) -> None:
+        await self.stop()
+        await self.start({**self._extra, **(extra_env or {})})
+
+    def _polls(self) -> int:
+        return sum(1 for call in self.api.calls if call.method.lower() == "getupdates")
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def login_code(self) -> str:
+        """The last e-mail code, from the console delivery's log line."""
+        for line in reversed(self.log_text().splitlines()):
+            if "login code " in line:
+                return line.split("login code ", 1)[1][:6]
+        raise AssertionError("no login code in the bot's log")
