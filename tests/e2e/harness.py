@@ -41,7 +41,7 @@ class BotProcess:
             "BOT_TOKEN": self.api.token,
             "TELEGRAM_API_BASE": self.api.base_url,
             "DATABASE_URL": self.database_url,
-            "DEMO_DATA": "true",
+            "DEMO_DATA": "false",  # the template database already holds the demo clinics
             "MODERATOR_IDS": "900,902",
             "OPERATOR_IDS": "901",
             "CONSENT_POLICY_VERSION": CONSENT_VERSION,
