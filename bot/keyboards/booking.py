@@ -130,7 +130,8 @@ def day_view(cells: list[ScheduleCell], timezone: str, cb: BookCb) -> InlineKeyb
         label = f"{local(cell.starts_at, timezone):%H:%M}"
         if cell.own_appointment_id is not None:
             buttons.append(_b(f"🟥 {label}", VisitCb(action=VisitAction.ASK, appointment_id=cell.own_appointment_id,
-                                                    back_doctor=cb.doctor_id, back_day=cb.day)))
+                                                    back_doctor=cb.doctor_id, back_day=cb.day,
+                                                    back_patient=cb.patient_id)))
         elif cell.free and cb.patient_id:
             buttons.append(_b(f"🟢 {label}", cb.model_copy(update={"step": BookStep.SLOT, "slot_id": cell.slot_id})))
         else:
@@ -152,4 +153,4 @@ def after_cancel(cb: VisitCb) -> InlineKeyboardMarkup | None:
     if not cb.back_doctor:
         return None
     return InlineKeyboardMarkup(inline_keyboard=[[_b(texts.BTN_BACK_TO_SCHEDULE, BookCb(
-        step=BookStep.DAY_VIEW, doctor_id=cb.back_doctor, day=cb.back_day))]])
+        step=BookStep.DAY_VIEW, patient_id=cb.back_patient, doctor_id=cb.back_doctor, day=cb.back_day))]])

@@ -84,6 +84,7 @@ class VisitCb(CallbackData, prefix="vi"):
     appointment_id: int
     back_doctor: int = 0  # came from the schedule view: return there
     back_day: int = 0
+    back_patient: int = 0
 
 
 class QueueAction(StrEnum):

@@ -34,7 +34,9 @@ def person(card: PersonVisits, now: datetime) -> InlineKeyboardMarkup:
             text=texts.BTN_BOOK, callback_data=BookCb(step=BookStep.PERSON, patient_id=patient.id).pack())])
     for visit in card.future:
         if visit.cancellable(now):  # R18: «Отменить визит» on the appointment's row
-            label = f"{booking_texts.BTN_CANCEL_VISIT}: {local(visit.starts_at, visit.doctor.org.timezone):%d.%m %H:%M}"
+            when = local(visit.starts_at, visit.doctor.org.timezone)
+            surname = visit.doctor.name.split()[0]
+            label = f"{booking_texts.BTN_CANCEL_VISIT}: {when:%d.%m %H:%M}, {surname}"
             rows.append([InlineKeyboardButton(text=label, callback_data=VisitCb(
                 action=VisitAction.ASK, appointment_id=visit.id).pack())])
     for item in card.queue:  # R11, R14: «Подтвердить» while an offer is pending, «Отменить визит»

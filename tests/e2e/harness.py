@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ class BotProcess:
         self.database_url = f"sqlite+aiosqlite:///{self.db_path}"
         self.web_port = free_port()
         self.base_env = base_env
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
         self.log_path = folder / "bot.log"
         self._extra: dict[str, str] = {}
 
@@ -58,37 +57,41 @@ class BotProcess:
         env.update(extra or {})
         return env
 
-    def run_cli(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        """An admin command (``python -m bot demo`` …) on the same database, as an operator would run it."""
-        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env(extra_env),
-                              capture_output=True, text=True, timeout=120, check=False)
+    async def run_cli(self, *args: str, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
+        """An admin command (``python -m bot import-fhir …``) on the same database, as an operator runs it.
+
+        Asynchronous, so the fake Telegram server in this event loop keeps answering the bot meanwhile.
+        """
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=ROOT, env=self.env(extra_env),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
+        return int(proc.returncode or 0), output.decode(errors="replace")
 
     async def start(self, extra_env: dict[str, str] | None = None, timeout: float = 45.0) -> None:
         self._extra = dict(extra_env or {})
         polls_before = self._polls()
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=self.env(self._extra),
-                                     stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+        with self.log_path.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=ROOT, env=self.env(self._extra), stdout=log,
+                stderr=asyncio.subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while self._polls() <= polls_before:
-            if self.proc.poll() is not None:
+            if self.proc.returncode is not None:
                 raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"the bot did not start polling in {timeout} s:\n{self.log_tail()}")
             await asyncio.sleep(0.05)
 
     async def stop(self, timeout: float = 15.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None or self.proc.returncode is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            if time.monotonic() > deadline:
-                self.proc.kill()
-                break
-            await asyncio.sleep(0.05)
-        self.proc.wait()
+        try:
+            await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
 
     async def restart(self, extra_env: dict[str, str] | None = None) -> None:
         await self.stop()

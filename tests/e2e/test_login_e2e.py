@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.keyboards.callbacks import CardAction, CardCb, ModAction, ModCb
 from core.enums import AuthMethod, ModerationStatus
 from storage.db import Database
 from storage.models import Account, Patient
@@ -190,9 +191,9 @@ async def test_bad_input_and_forged_buttons_change_nothing(fake_api: FakeTelegra
     await mallory.expect("Слишком много неверных попыток")
 
     # A forged «Подтвердить» of a moderator, pressed by a patient.
-    answer = await mallory.press_raw("md:c:1")
+    answer = await mallory.press_raw(ModCb(action=ModAction.CONFIRM, patient_id=1).pack())
     assert answer.show_alert and "недоступно" in (answer.text or "")
-    answer = await mallory.press_raw("cf:op:1")
+    answer = await mallory.press_raw(CardCb(action=CardAction.OPEN, patient_id=1).pack())
     assert answer.show_alert
     async with bot_db.read() as uow:
         assert await uow.session.scalar(select(Account)) is None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.keyboards.callbacks import OfferAction, OfferCb, QueueAction, QueueCb
 from core.enums import OfferStatus, WaitlistStatus
 from storage.db import Database
 from storage.models import Offer, WaitlistEntry
@@ -40,7 +41,7 @@ async def queue_for(user: ScriptedUser, *, any_doctor: bool = False) -> None:
 
 async def free_one(bot: BotProcess, db: Database, index: int = 0) -> None:
     appointment, slot = (await world.registry_bookings(db, BOOKED_DOCTOR))[index]
-    world.import_fhir(bot, world.cancelled_at_registry(appointment, slot), f"cancel-{appointment.id}.json")
+    await world.import_fhir(bot, world.cancelled_at_registry(appointment, slot), f"cancel-{appointment.id}.json")
 
 
 async def test_queue_then_cancellation_elsewhere_then_confirm(fake_api: FakeTelegramServer, bot_process: BotProcess,
@@ -65,7 +66,7 @@ async def test_queue_then_cancellation_elsewhere_then_confirm(fake_api: FakeTele
         assert entry is not None and entry.status == WaitlistStatus.BOOKED
         assert answered is not None and answered.status == OfferStatus.CONFIRMED
     # The same offer again (a stale button, a second device): nothing more happens.
-    answer = await anna.press_raw(f"of:c:{answered.id}")
+    answer = await anna.press_raw(OfferCb(action=OfferAction.CONFIRM, offer_id=answered.id).pack())
     assert answer.show_alert and "не действует" in (answer.text or "")
 
 
@@ -140,7 +141,7 @@ async def test_confirm_from_the_card_file_and_any_doctor(fake_api: FakeTelegramS
     await bot_process.start()
     await queue_for(anna, any_doctor=True)
     starts = (datetime.now(UTC) + timedelta(days=3)).replace(hour=7, minute=0, second=0, microsecond=0)
-    world.import_fhir(bot_process, {"resourceType": "Bundle", "type": "collection", "entry": [
+    await world.import_fhir(bot_process, {"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": {"resourceType": "Practitioner", "id": "pr-new", "name": [{"family": "Новикова",
                                                                               "given": ["Вера", "Павловна"]}]}},
         {"resource": {"resourceType": "PractitionerRole", "id": "demo-gp1-new-eye", "active": True,
@@ -178,7 +179,8 @@ async def test_no_queue_button_where_the_organization_keeps_none(fake_api: FakeT
     screen = await anna.expect("нет свободного времени")
     assert not any("Встать в очередь" in label for row in screen.buttons for label in row)
     doctor = await world.doctor(bot_db, "demo-doc-12")
-    answer = await anna.press_raw(f"q:cd:{patient.id}:{doctor.id}:0")
+    answer = await anna.press_raw(QueueCb(action=QueueAction.CONFIRM_DOCTOR, patient_id=patient.id,
+                                             doctor_id=doctor.id).pack())
     assert answer.show_alert and "не ведёт очередь" in (answer.text or "")
 
 
@@ -212,7 +214,7 @@ async def test_someone_elses_offer_and_double_confirm(fake_api: FakeTelegramServ
     assert offer is not None
     await mallory.send("/menu")
     await mallory.expect("Главное меню")
-    forged = await mallory.press_raw(f"of:c:{offer.id}")
+    forged = await mallory.press_raw(OfferCb(action=OfferAction.CONFIRM, offer_id=offer.id).pack())
     assert forged.show_alert
     first, second = await asyncio.gather(anna.press_in(offer_message, "Подтвердить"),
                                          anna.press_in(offer_message, "Подтвердить"))

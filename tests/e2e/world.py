@@ -65,9 +65,9 @@ def cancelled_at_registry(appointment: Appointment, slot: Slot) -> dict[str, Any
     }}]}
 
 
-def import_fhir(bot: BotProcess, bundle: dict[str, Any], name: str = "bundle.json") -> str:
+async def import_fhir(bot: BotProcess, bundle: dict[str, Any], name: str = "bundle.json") -> str:
     path = bot.folder / name
     path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-    result = bot.run_cli("import-fhir", str(path))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    code, output = await bot.run_cli("import-fhir", str(path))
+    assert code == 0, output
+    return output
