@@ -94,6 +94,8 @@ class BookingService:
                 slot_id=slot.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
                 made_by_account_id=account_id, source=AppointmentSource.PORTAL,
                 status=AppointmentStatus.ACTIVE, created_at=now,
+                # R22: the person's identity travels with the booking, so their own ESIA account shows it.
+                patient_oms=patient.oms_policy, patient_snils=patient.snils,
             ))
             uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
                              subject=f"appointment:{appointment.id}")

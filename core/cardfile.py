@@ -40,6 +40,7 @@ class CardFileService:
         account_id = identity.require_account()
         now = self.clock.now()
         async with self.db.write() as uow:
+            await uow.login.lock_account(account_id)  # a double tap on «Отправить» adds one person, not two
             owner = await uow.patients.owner(account_id)
             if as_owner and owner is not None:
                 raise NotAllowed()

@@ -75,6 +75,8 @@ class EmailLogin:
         now = self.clock.now()
         code = f"{secrets.randbelow(1_000_000):06d}"
         async with self.db.write() as uow:
+            # Serializes parallel requests of one user (PostgreSQL; SQLite writes are serial anyway).
+            await uow.login.lock_user(identity.telegram_id)
             latest = await uow.login.latest_code(identity.telegram_id)
             if latest is not None and latest.created_at + self.policy.resend_after > now:
                 wait = latest.created_at + self.policy.resend_after - now
@@ -108,21 +110,22 @@ class EmailLogin:
             latest = await uow.login.latest_code(identity.telegram_id)
             if latest is None or latest.used_at is not None or latest.expires_at <= now:
                 raise CodeExpired()
-            if latest.attempts >= self.policy.max_attempts:
+            # Every try is counted before the code is compared, in one conditional UPDATE: parallel
+            # guesses cannot all slip in under the limit.
+            used = await uow.login.count_attempt(latest.id, self.policy.max_attempts)
+            if used is None:
                 raise TooManyAttempts()
             if not hmac.compare_digest(latest.code_hash, self._hash(identity.telegram_id, code)):
-                left = self.policy.max_attempts - latest.attempts - 1  # before the UPDATE refreshes the row
-                await uow.login.count_attempt(latest.id)
                 uow.audit.record(now, "login.code_wrong", actor=identity.telegram_id)
                 await uow.commit()
+                left = self.policy.max_attempts - used
                 if left <= 0:
                     raise TooManyAttempts()
                 raise CodeWrong(left)
             if not await uow.login.use_code(latest.id, now):
                 raise CodeExpired()
-            account = await uow.login.account_by_email(latest.email)
-            if account is None:
-                account = await uow.login.add_account(new_account(AuthMethod.EMAIL, now, email=latest.email))
+            account = await uow.login.account_by_email(latest.email) or await uow.login.add_account_once(
+                new_account(AuthMethod.EMAIL, now, email=latest.email))
             await _link(uow, identity.telegram_id, account, now)
             owner = await uow.patients.owner(account.id)
             uow.audit.record(now, "login.email", actor=identity.telegram_id, account_id=account.id)
@@ -165,10 +168,8 @@ class EsiaLogin:
             await uow.commit()
         person = await self.provider.person_for_code(code)
         async with self.db.write() as uow:
-            account = await uow.login.account_by_esia(person.subject)
-            if account is None:
-                account = await uow.login.add_account(
-                    new_account(AuthMethod.ESIA, now, esia_subject=person.subject))
+            account = await uow.login.account_by_esia(person.subject) or await uow.login.add_account_once(
+                new_account(AuthMethod.ESIA, now, esia_subject=person.subject))
             await _link(uow, telegram_id, account, now)
             if await uow.patients.owner(account.id) is None:
                 await uow.patients.add(_owner_from_esia(account.id, person, now))

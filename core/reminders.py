@@ -16,8 +16,9 @@ class ReminderService:
         self.windows: list[tuple[str, timedelta]] = []
         if day_before:
             self.windows.append(("reminded_day_at", timedelta(hours=24)))
-        if hours_before > 0:
-            self.windows.append(("reminded_soon_at", timedelta(hours=hours_before)))
+        self.soon = timedelta(hours=hours_before) if hours_before > 0 else None
+        if self.soon is not None:
+            self.windows.append(("reminded_soon_at", self.soon))
 
     async def send_due(self, limit: int = 200) -> int:
         """Queue the reminders now due; each appointment's mark is set once, whatever the ticks."""
@@ -30,7 +31,8 @@ class ReminderService:
                     if not marked or appointment.made_by_account_id is None:
                         continue
                     # A later window already covers a visit booked at the last moment: one reminder is enough.
-                    if column == "reminded_day_at" and appointment.starts_at - now <= self.windows[-1][1]:
+                    soon_covers = self.soon is not None and appointment.starts_at - now <= self.soon
+                    if column == "reminded_day_at" and soon_covers:
                         continue
                     await notify.to_account(uow, appointment.made_by_account_id, notify.Kind.REMINDER, {
                         "appointment_id": appointment.id, "doctor_id": appointment.doctor_id,

@@ -58,11 +58,8 @@ async def current(uow: UnitOfWork, defaults: RuleDefaults) -> Rules:
 async def seed_defaults(db: Database, defaults: RuleDefaults, now: datetime) -> None:
     """Store the configured defaults once, so every process and job reads the same rules."""
     async with db.write() as uow:
-        stored = await uow.rules.all()
-        if CANCEL_CUTOFF not in stored:
-            await uow.rules.put(CANCEL_CUTOFF, f"{defaults.cancel_cutoff:%H:%M}", now, None)
-        if OFFER_MINUTES not in stored:
-            await uow.rules.put(OFFER_MINUTES, str(defaults.offer_minutes), now, None)
+        await uow.rules.put_if_absent(CANCEL_CUTOFF, f"{defaults.cancel_cutoff:%H:%M}", now)
+        await uow.rules.put_if_absent(OFFER_MINUTES, str(defaults.offer_minutes), now)
         await uow.commit()
 
 
@@ -80,10 +77,12 @@ class RulesService:
             return await current(uow, self.defaults)
 
     async def set_cancel_cutoff(self, identity: Identity, raw: str) -> Rules:
+        identity.require_role(Role.OPERATOR)
         value = parse_cutoff(raw)
         return await self._put(identity, CANCEL_CUTOFF, f"{value:%H:%M}")
 
     async def set_offer_minutes(self, identity: Identity, raw: str) -> Rules:
+        identity.require_role(Role.OPERATOR)
         value = parse_offer_minutes(raw)
         return await self._put(identity, OFFER_MINUTES, str(value))
 

@@ -58,7 +58,8 @@ def birth_date(raw: str, today: date) -> date:
         raise InvalidInput("birth_date", "format") from exc
     if value > today:
         raise InvalidInput("birth_date", "future")
-    if today.year - value.year > MAX_AGE_YEARS:
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if age > MAX_AGE_YEARS:
         raise InvalidInput("birth_date", "too_old")
     return value
 

@@ -67,7 +67,8 @@ class VisitsService:
         cards = {p.id: PersonVisits(p) for p in people}
         for a in appointments:
             # Imported ones carry no patient id: they are the ESIA owner's, matched by policy or SNILS.
-            card = cards.get(a.patient_id) if a.patient_id is not None else cards.get(visible.owner_id or -1)
+            # Not one of this card file's own bookings: it matched the ESIA owner's policy or SNILS (R22).
+            card = cards.get(a.patient_id) if a.patient_id in cards else cards.get(visible.owner_id or -1)
             if card is None or a.doctor_id not in catalog.doctors:
                 continue
             doctor = catalog.doctor(a.doctor_id)

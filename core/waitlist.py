@@ -183,7 +183,7 @@ class WaitlistService:
             appointment = await uow.appointments.add(Appointment(
                 slot_id=slot.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
                 made_by_account_id=account_id, source=AppointmentSource.PORTAL, status=AppointmentStatus.ACTIVE,
-                created_at=now,
+                created_at=now, patient_oms=patient.oms_policy, patient_snils=patient.snils,
             ))
             uow.audit.record(now, "offer.confirmed", actor=identity.telegram_id, account_id=account_id,
                              subject=f"offer:{offer.id}")

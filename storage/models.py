@@ -108,6 +108,11 @@ class Patient(Base):
     """A person in an account's card file (картотека); each one is moderated separately (R4)."""
 
     __tablename__ = "patients"
+    __table_args__ = (
+        # One owner per account, whatever the concurrency: the database says no to a second one.
+        Index("uq_patients_one_owner", "account_id", unique=True,
+              sqlite_where=text("is_owner"), postgresql_where=text("is_owner")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

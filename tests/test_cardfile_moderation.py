@@ -187,9 +187,6 @@ async def test_the_owner_comes_first_and_only_once(db: Database, clock: FixedClo
 async def test_a_double_tap_on_send_adds_one_owner(request: pytest.FixtureRequest, db: Database,
                                                    clock: FixedClock) -> None:
     """R4: the owner's form sent several times at once (taps, a slow network) makes one owner."""
-    factories.bug_on_postgres(request, db, "BUG: core/cardfile.py CardFileService.submit checks owner() then "
-                              "inserts; nothing in the schema stops two owners, so concurrent submits on "
-                              "PostgreSQL each add an owner (and each asks the moderators)")
     identity = await newcomer(db, clock)
     cards = card_file(db, clock)
     await factories.ready_connections(db, 6)

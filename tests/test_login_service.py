@@ -241,9 +241,6 @@ async def test_a_code_works_once_even_typed_twice_at_the_same_moment(portal: Por
 async def test_the_same_address_from_several_phones_at_once_is_one_account(
         request: pytest.FixtureRequest, portal: Portal) -> None:
     """R1: four phones typing their codes for one address at the same moment all end up in one account."""
-    factories.bug_on_postgres(request, portal.db, "BUG: core/login.py EmailLogin.verify: account_by_email then "
-                              "add_account is check-then-insert; verifies at once all insert and all but one die "
-                              "with IntegrityError on uq_accounts_email")
     phones = [await portal.consented(telegram_id) for telegram_id in (7, 8, 9, 10)]
     codes = []
     for phone in phones:
@@ -260,9 +257,6 @@ async def test_the_same_address_from_several_phones_at_once_is_one_account(
 async def test_guessing_in_parallel_gets_no_more_tries_than_one_by_one(request: pytest.FixtureRequest,
                                                                        portal: Portal) -> None:
     """R1: twenty wrong codes sent at once are not twenty tries: at most five are ever checked."""
-    factories.bug_on_postgres(request, portal.db, "BUG: core/login.py EmailLogin.verify checks latest.attempts as "
-                              "read, then counts the try; under READ COMMITTED every parallel verify reads the same "
-                              "count, so ~19 of 20 guesses are checked instead of 5 (brute force of the code)")
     identity = await portal.consented(7)
     await portal.email.request_code(identity, ANNA_EMAIL)
     code = portal.mail.last_code
@@ -278,9 +272,6 @@ async def test_guessing_in_parallel_gets_no_more_tries_than_one_by_one(request: 
 
 async def test_asking_for_codes_in_parallel_sends_one(request: pytest.FixtureRequest, portal: Portal) -> None:
     """R1: ten taps on «Получить код» at once send one e-mail, not ten."""
-    factories.bug_on_postgres(request, portal.db, "BUG: core/login.py EmailLogin.request_code checks latest_code / "
-                              "codes_sent_since and then inserts, without a lock; parallel requests all pass the "
-                              "resend and hourly limits and every one sends an e-mail")
     identity = await portal.consented(7)
     await factories.ready_connections(portal.db, 5)
     results = await asyncio.gather(*(portal.email.request_code(identity, ANNA_EMAIL) for _ in range(10)),
@@ -347,9 +338,6 @@ async def test_esia_state_is_good_once_and_only_for_fifteen_minutes(portal: Port
 async def test_callbacks_for_one_esia_person_at_once_make_one_account(request: pytest.FixtureRequest,
                                                                       portal: Portal) -> None:
     """R1, R4: the same person finishing ESIA on four phones at the same moment gets one account, one owner."""
-    factories.bug_on_postgres(request, portal.db, "BUG: core/login.py EsiaLogin.complete: account_by_esia then "
-                              "add_account is check-then-insert; concurrent callbacks all insert and all but one "
-                              "die with IntegrityError on uq_accounts_esia_subject")
     states = [await portal.esia_state(await portal.consented(telegram_id)) for telegram_id in (7, 8, 9, 10)]
     await factories.ready_connections(portal.db, len(states))
     results = await asyncio.gather(*(portal.esia.complete(state, f"code-{n}") for n, state in enumerate(states)),

@@ -127,9 +127,6 @@ async def test_configured_defaults_are_stored_once_and_never_overwrite_the_opera
 async def test_bot_processes_starting_together_all_start(request: pytest.FixtureRequest, db: Database,
                                                          clock: FixedClock) -> None:
     """R25: several instances storing the defaults at the same moment must not crash any of them."""
-    factories.bug_on_postgres(request, db, "BUG: core/rules.py seed_defaults (via storage/repositories/rules.py "
-                              "RuleRepo.put) reads then inserts; concurrent starts all insert and all but one die "
-                              "with IntegrityError on pk_system_rules")
     await factories.ready_connections(db, 4)
     results = await asyncio.gather(*(seed_defaults(db, DEFAULTS, clock.now()) for _ in range(4)),
                                    return_exceptions=True)
@@ -197,9 +194,6 @@ async def test_no_reminders_for_visits_made_elsewhere_or_cancelled(db: Database,
     assert await reminders(db) == []
 
 
-@pytest.mark.xfail(reason="BUG: core/reminders.py send_due skips a day-before reminder when "
-                          "starts_at - now <= self.windows[-1][1]; with REMINDER_HOURS_BEFORE=0 the last window is "
-                          "the 24 h one itself, so every day-before reminder is marked and never sent", strict=True)
 async def test_with_only_the_day_before_reminder_it_is_still_sent(db: Database, clock: FixedClock) -> None:
     """Reminders: a clinic that turns the short reminder off (hours_before=0) still gets the day-before one."""
     _, (doctor,) = await factories.clinic(db)

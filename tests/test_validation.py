@@ -150,9 +150,6 @@ def test_birth_date_more_than_130_years_ago_is_refused() -> None:
     assert validation.birth_date("30.11.1896", TODAY) == date(1896, 11, 30)  # 130 today
 
 
-@pytest.mark.xfail(reason="BUG: core/validation.py birth_date compares calendar years (today.year - value.year), "
-                          "so a person who is still 130 (born 01.12.1895, 131 only tomorrow) is refused as too old",
-                   strict=True)
 def test_a_person_who_is_130_is_not_too_old() -> None:
     """R4: «too old» means older than 130 years, counted by birthdays, not by calendar years."""
     assert validation.birth_date("01.12.1895", TODAY) == date(1895, 12, 1)

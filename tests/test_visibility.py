@@ -105,9 +105,12 @@ async def test_esia_owner_sees_visits_from_every_source(db: Database, clock: Fix
     anna = card_of(await visits(db, clock).overview(s.esia), s.anna)
     imported = s.imported
 
-    assert ids(anna.future) == [imported[k].id for k in ("registry", "equeue", "doctor", "infomat by snils")]
+    # Her own portal booking made under her e-mail account shows too: ESIA proved it is her (R22).
+    assert ids(anna.future) == [*(imported[k].id for k in ("registry", "equeue", "doctor", "infomat by snils")),
+                                s.portal["anna by email"]]
     assert [v.source for v in anna.future] == [AppointmentSource.REGISTRY, AppointmentSource.EQUEUE,
-                                               AppointmentSource.DOCTOR, AppointmentSource.INFOMAT]
+                                               AppointmentSource.DOCTOR, AppointmentSource.INFOMAT,
+                                               AppointmentSource.PORTAL]
     assert ids(anna.past) == [imported["last week"].id, imported["last month"].id]
     assert all(not v.made_here and v.cancel_deadline is None and not v.cancellable(clock.now())
                for v in anna.future)
@@ -115,7 +118,7 @@ async def test_esia_owner_sees_visits_from_every_source(db: Database, clock: Fix
 
     clock.advance(timedelta(days=2, hours=3))  # the registry and queue visits are behind now
     anna = card_of(await visits(db, clock).overview(s.esia), s.anna)
-    assert ids(anna.future) == [imported["doctor"].id, imported["infomat by snils"].id]
+    assert ids(anna.future) == [imported["doctor"].id, imported["infomat by snils"].id, s.portal["anna by email"]]
     assert ids(anna.past) == [imported[k].id for k in ("equeue", "registry", "last week", "last month")]
 
 
@@ -152,10 +155,6 @@ async def test_nobody_sees_cancelled_visits_or_other_peoples(db: Database, clock
             assert hidden.isdisjoint(ids(card.future) + ids(card.past))
 
 
-@pytest.mark.xfail(reason="BUG (R22): storage/repositories/schedule.py AppointmentRepo.visible matches the ESIA "
-                          "owner only on Appointment.patient_oms/patient_snils, which portal bookings never carry "
-                          "(core/booking.py book), so the owner's own portal visits booked under another account "
-                          "are missing", strict=True)
 async def test_esia_owner_also_sees_own_portal_visits_booked_under_another_account(db: Database,
                                                                                    clock: FixedClock) -> None:
     """R22: for the ESIA-proven owner the card file shows visits «на Региональном портале» too — including the

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AuthMethod
@@ -42,9 +43,17 @@ class LoginRepo:
     async def account_by_esia(self, subject: str) -> Account | None:
         return await self.session.scalar(select(Account).where(Account.esia_subject == subject))
 
-    async def add_account(self, account: Account) -> Account:
-        self.session.add(account)
-        await self.session.flush()
+    async def add_account_once(self, account: Account) -> Account:
+        """Insert, or take the row a parallel log-in with the same e-mail or ESIA subject just made."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(account)
+        except IntegrityError:
+            existing = (await self.account_by_email(account.email) if account.email
+                        else await self.account_by_esia(account.esia_subject or ""))
+            if existing is None:
+                raise
+            return existing
         return account
 
     async def chats_of_account(self, account_id: int) -> list[int]:
@@ -90,10 +99,22 @@ class LoginRepo:
             or 0
         )
 
-    async def count_attempt(self, code_id: int) -> None:
-        await self.session.execute(
-            update(LoginCode).where(LoginCode.id == code_id).values(attempts=LoginCode.attempts + 1)
+    async def count_attempt(self, code_id: int, limit: int) -> int | None:
+        """Count one try if the limit allows it; returns the tries used, or None when none are left."""
+        result = await self.session.execute(
+            update(LoginCode)
+            .where(LoginCode.id == code_id, LoginCode.attempts < limit)
+            .values(attempts=LoginCode.attempts + 1)
+            .returning(LoginCode.attempts)
         )
+        return result.scalar_one_or_none()
+
+    async def lock_account(self, account_id: int) -> None:
+        await self.session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+    async def lock_user(self, telegram_id: int) -> None:
+        await self.session.execute(
+            select(TelegramUser.id).where(TelegramUser.id == telegram_id).with_for_update())
 
     async def use_code(self, code_id: int, now: datetime) -> bool:
         """Spend a code once, whatever the concurrency."""

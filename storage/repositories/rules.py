@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SystemRule
@@ -18,6 +19,14 @@ class RuleRepo:
 
     async def get(self, key: str) -> str | None:
         return await self.session.scalar(select(SystemRule.value).where(SystemRule.key == key))
+
+    async def put_if_absent(self, key: str, value: str, now: datetime) -> None:
+        """Seed a default; a parallel process seeding the same key is not an error."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(SystemRule(key=key, value=value, updated_at=now, updated_by=None))
+        except IntegrityError:
+            pass
 
     async def put(self, key: str, value: str, now: datetime, by: int | None) -> None:
         rule = await self.session.get(SystemRule, key)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 81780ec441ff
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 04:48:49.684851
+Create Date: 2026-11-28 06:03:33.948566
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 
-revision: str = '81780ec441ff'
+revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -156,6 +156,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_patients_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_oms_policy'), ['oms_policy'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_snils'), ['snils'], unique=False)
+        batch_op.create_index('uq_patients_one_owner', ['account_id'], unique=True, sqlite_where=sa.text('is_owner'), postgresql_where=sa.text('is_owner'))
 
     op.create_table('telegram_users',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -290,6 +291,7 @@ def downgrade() -> None:
 
     op.drop_table('telegram_users')
     with op.batch_alter_table('patients', schema=None) as batch_op:
+        batch_op.drop_index('uq_patients_one_owner', sqlite_where=sa.text('is_owner'), postgresql_where=sa.text('is_owner'))
         batch_op.drop_index(batch_op.f('ix_patients_snils'))
         batch_op.drop_index(batch_op.f('ix_patients_oms_policy'))
         batch_op.drop_index(batch_op.f('ix_patients_account_id'))
