@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pytest
-
 from core.booking import AppointmentView, BookingService
 from core.catalog import CatalogCache
 from core.clock import FixedClock
