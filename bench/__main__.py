@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import queue_depth, race, scale
+from bench import queue_depth, race, scale, throughput
 from bench.common import POSTGRES_URL
 
 
 async def main(names: list[str]) -> None:
-    wanted = set(names) or {"race", "scale", "queue"}
+    wanted = set(names) or {"throughput", "race", "scale", "queue", "offers"}
+    if "throughput" in wanted:
+        for line in throughput.run(("sqlite", "postgres") if POSTGRES_URL else ("sqlite",)):
+            print(line, flush=True)
     if "race" in wanted:
         print(await race.run("sqlite"), flush=True)
         if POSTGRES_URL:

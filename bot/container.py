@@ -14,7 +14,7 @@ from core.booking import BookingService
 from core.cardfile import CardFileService
 from core.catalog import CatalogCache
 from core.clock import Clock
-from core.identity import Staff
+from core.identity import IdentityCache, Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
 from core.ports import EmailSender, IdentityProvider
@@ -78,15 +78,16 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     provider = identity_provider or identity_provider_from(settings)
     policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
     catalog = CatalogCache(db)
+    identities = IdentityCache()
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
     return Container(
         db=db,
         clock=clock,
         staff=staff,
-        access=AccessService(db, clock, staff, settings.consent_policy_version),
-        email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy),
-        esia_login=EsiaLogin(db, clock, provider) if provider is not None else None,
+        access=AccessService(db, clock, staff, settings.consent_policy_version, identities),
+        email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy, identities),
+        esia_login=EsiaLogin(db, clock, provider, identities) if provider is not None else None,
         cardfile=CardFileService(db, clock, staff),
         moderation=ModerationService(db, clock),
         catalog=catalog,

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from core.clock import Clock
-from core.identity import Identity, Staff
+from core.identity import Identity, IdentityCache, Staff
 from storage.db import Database
 from storage.models import TelegramUser
 
 
 class AccessService:
-    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str) -> None:
+    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str,
+                 cache: IdentityCache | None = None) -> None:
         self.db = db
         self.clock = clock
         self.staff = staff
         self.consent_version = consent_version
+        self.cache = cache  # shared with the log-in services, which forget whom they change
 
     async def identify(self, telegram_id: int, chat_id: int) -> Identity:
+        if self.cache is None:
+            return await self._load(telegram_id, chat_id)
+        cached = self.cache.get(telegram_id)
+        if cached is not None and cached.chat_id == chat_id:
+            return cached
+        identity = await self._load(telegram_id, chat_id)
+        self.cache.put(identity)
+        return identity
+
+    def _forget(self, telegram_id: int) -> None:
+        if self.cache is not None:
+            self._forget(telegram_id)
+
+    async def _load(self, telegram_id: int, chat_id: int) -> Identity:
         async with self.db.read() as uow:
             user, account = await uow.login.user_with_account(telegram_id)
         consented = user is not None and user.consent_version == self.consent_version
@@ -29,6 +45,7 @@ class AccessService:
         )
 
     async def give_consent(self, telegram_id: int, chat_id: int) -> None:
+        self._forget(telegram_id)
         now = self.clock.now()
         async with self.db.write() as uow:
             user = await uow.login.user(telegram_id)
@@ -43,9 +60,11 @@ class AccessService:
                     account.consent_version, account.consent_at = self.consent_version, now
             uow.audit.record(now, "consent.given", actor=telegram_id, details={"version": self.consent_version})
             await uow.commit()
+        self._forget(telegram_id)
 
     async def withdraw_consent(self, identity: Identity) -> None:
         """Withdrawing consent also logs out: nothing more is processed for this user."""
+        self._forget(identity.telegram_id)
         now = self.clock.now()
         async with self.db.write() as uow:
             user = await uow.login.user(identity.telegram_id)
@@ -54,8 +73,10 @@ class AccessService:
                 uow.audit.record(now, "consent.withdrawn", actor=identity.telegram_id,
                                  account_id=identity.account_id)
                 await uow.commit()
+        self._forget(identity.telegram_id)
 
     async def logout(self, identity: Identity) -> bool:
+        self._forget(identity.telegram_id)
         now = self.clock.now()
         async with self.db.write() as uow:
             user = await uow.login.user(identity.telegram_id)
@@ -64,4 +85,5 @@ class AccessService:
             uow.audit.record(now, "logout", actor=identity.telegram_id, account_id=user.account_id)
             user.account_id = None
             await uow.commit()
-            return True
+        self._forget(identity.telegram_id)
+        return True

@@ -59,6 +59,36 @@ class BookingService:
         async with self.db.read() as uow:
             return await uow.patients.of_account(account_id)
 
+    async def start(self, identity: Identity) -> tuple[list[Patient], Patient | None]:
+        """R5: the card file's people, and the one chosen automatically when there is only one."""
+        people = await self.bookable_people(identity)
+        if len(people) != 1:
+            return people, None
+        ensure_may_act(people[0])
+        return people, people[0]
+
+    async def choose(self, identity: Identity, patient_id: int) -> tuple[Patient, bool]:
+        """A person picked from the list (R5); also says whether there was a choice to go back to."""
+        account_id = identity.require_account()
+        async with self.db.read() as uow:
+            people = await uow.patients.of_account(account_id)
+        patient = next((p for p in people if p.id == patient_id), None)
+        if patient is None:
+            raise NotFound()
+        ensure_may_act(patient)
+        return patient, len(people) > 1
+
+    async def preview(self, identity: Identity, patient_id: int, slot_id: int) -> tuple[Patient, DoctorInfo, datetime]:
+        """The summary before «Подтвердить»: whose booking, which doctor, when (one read)."""
+        account_id = identity.require_account()
+        async with self.db.read() as uow:
+            patient = await uow.patients.owned_by(account_id, patient_id)
+            slot = await uow.slots.get(slot_id)
+        if patient is None or slot is None:
+            raise NotFound()
+        ensure_may_act(patient)
+        return patient, await self.catalog.doctor(slot.doctor_id), slot.starts_at
+
     async def check_patient(self, identity: Identity, patient_id: int) -> Patient:
         """Before the specialty step: the person is this account's and confirmed (R2)."""
         account_id = identity.require_account()

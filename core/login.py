@@ -19,7 +19,7 @@ from core.errors import (
     ResendTooSoon,
     TooManyAttempts,
 )
-from core.identity import Identity
+from core.identity import Identity, IdentityCache
 from core.ports import EmailSender, EsiaPerson, IdentityProvider
 from storage.db import Database
 from storage.models import Account, EsiaLoginState, LoginCode, Patient
@@ -57,9 +57,19 @@ async def _link(uow: UnitOfWork, telegram_id: int, account: Account, now: dateti
     account.consent_version, account.consent_at = user.consent_version, user.consent_at
 
 
-class EmailLogin:
+class _ForgetsIdentity:
+    cache: IdentityCache | None
+
+    def _forget(self, telegram_id: int) -> None:
+        """After the commit: the next update of this user reads who they now are."""
+        if self.cache is not None:
+            self.cache.forget(telegram_id)
+
+
+class EmailLogin(_ForgetsIdentity):
     def __init__(self, db: Database, clock: Clock, sender: EmailSender, secret: str,
-                 policy: CodePolicy | None = None) -> None:
+                 policy: CodePolicy | None = None, cache: IdentityCache | None = None) -> None:
+        self.cache = cache
         self.db = db
         self.clock = clock
         self.sender = sender
@@ -130,13 +140,16 @@ class EmailLogin:
             owner = await uow.patients.owner(account.id)
             uow.audit.record(now, "login.email", actor=identity.telegram_id, account_id=account.id)
             await uow.commit()
+            self._forget(identity.telegram_id)
             return LoginResult(account.id, AuthMethod.EMAIL, has_owner=owner is not None)
 
 
-class EsiaLogin:
+class EsiaLogin(_ForgetsIdentity):
     STATE_TTL = timedelta(minutes=15)
 
-    def __init__(self, db: Database, clock: Clock, provider: IdentityProvider) -> None:
+    def __init__(self, db: Database, clock: Clock, provider: IdentityProvider,
+                 cache: IdentityCache | None = None) -> None:
+        self.cache = cache
         self.db = db
         self.clock = clock
         self.provider = provider
@@ -175,6 +188,7 @@ class EsiaLogin:
                 await uow.patients.add(_owner_from_esia(account.id, person, now))
             uow.audit.record(now, "login.esia", actor=telegram_id, account_id=account.id)
             await uow.commit()
+        self._forget(telegram_id)
         return telegram_id, LoginResult(account.id, AuthMethod.ESIA, has_owner=True)
 
 

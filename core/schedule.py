@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from core.catalog import CatalogCache, DoctorInfo, SpecialtyInfo
 from core.clock import Clock
 from core.enums import SlotStatus
-from core.errors import NotFound
 from core.identity import Identity
 from storage.db import Database
 
@@ -95,11 +94,3 @@ class ScheduleService:
         return doctor, [
             ScheduleCell(s.id, s.starts_at, s.status == SlotStatus.FREE, own_by_slot.get(s.id)) for s in slots
         ]
-
-    async def slot(self, slot_id: int) -> tuple[DoctorInfo, FreeTime]:
-        """A time the patient picked, for the summary; whether it is still free is the booking's call."""
-        async with self.db.read() as uow:
-            slot = await uow.slots.get(slot_id)
-        if slot is None:
-            raise NotFound()
-        return await self.catalog.doctor(slot.doctor_id), FreeTime(slot.id, slot.starts_at)

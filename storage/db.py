@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,6 +37,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+        if mode == "AUTOCOMMIT":
+            return  # a read: each SELECT is its own snapshot, no BEGIN/ROLLBACK round trips
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -54,9 +57,13 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self._writes = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reads = async_sessionmaker(
-            self.engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"}), expire_on_commit=False
+            self.engine.execution_options(**{_BEGIN_OPTION: "AUTOCOMMIT"}), expire_on_commit=False
         )
         self.on_outbox = on_outbox
+        # SQLite has one writer at a time. Waiting for it on an asyncio lock costs nothing; waiting in
+        # SQLite's busy handler sleeps in coarse steps and starves every other update of this process.
+        # Other processes still meet BEGIN IMMEDIATE and the busy timeout.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,6 +72,15 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:
         """A transaction that may change data; the service must ``commit()`` or it rolls back."""
+        if self._write_lock is None:
+            async with self._write() as uow:
+                yield uow
+            return
+        async with self._write_lock, self._write() as uow:
+            yield uow
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[UnitOfWork]:
         async with self._writes() as session:
             uow = UnitOfWork(session)
             try:

@@ -10,7 +10,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.filters import CommandStart
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from tests.fakes import RecordingSession, callback_update, message_update
+from tests.fakes.session import RecordingSession
+from tests.fakes.updates import callback_update, message_update
 
 USER_ID = 1001
 YES = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Да", callback_data="yes")]])

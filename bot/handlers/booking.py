@@ -16,29 +16,33 @@ from core.booking import BookingService
 from core.errors import SlotTaken
 from core.identity import Identity
 from core.schedule import ScheduleService
+from storage.models import Patient
 
 router = Router(name=__name__)
 
 
-async def _specialties_view(identity: Identity, patient_id: int, page: int, booking: BookingService,
-                            schedule: ScheduleService, with_people: bool) -> tuple[str, object]:
-    patient = await booking.check_patient(identity, patient_id)
-    items = await schedule.specialties()
+async def _specialties(message: Message, patient: Patient, page: int, schedule: ScheduleService,
+                       with_people: bool, *, edit: bool) -> None:
+    items = await schedule.specialties()  # from the in-memory catalog: no database round trip
     if not items:
-        return texts.NO_SPECIALTIES, None
-    return (texts.SPECIALTY.format(who=texts.who(patient.full_name)),
-            kb.specialties(items, patient.id, page, with_people))
+        await message.answer(texts.NO_SPECIALTIES)
+        return
+    text = texts.SPECIALTY.format(who=texts.who(patient.full_name))
+    markup = kb.specialties(items, patient.id, page, with_people)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("book"))
 @router.message(F.text == common.BTN_BOOK)
 async def start(message: Message, identity: Identity, booking: BookingService, schedule: ScheduleService) -> None:
-    people = await booking.bookable_people(identity)
+    people, chosen = await booking.start(identity)
     if not people:
         await message.answer(texts.NO_PEOPLE)
-    elif len(people) == 1:  # R5: the only person is chosen automatically
-        text, markup = await _specialties_view(identity, people[0].id, 0, booking, schedule, with_people=False)
-        await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+    elif chosen is not None:  # R5: the only person is chosen automatically
+        await _specialties(message, chosen, 0, schedule, with_people=False, edit=False)
     else:
         await message.answer(texts.WHO, reply_markup=kb.people(people))
 
@@ -53,22 +57,18 @@ async def choose_person(query: CallbackQuery, identity: Identity, booking: Booki
 @router.callback_query(BookCb.filter(F.step == BookStep.PERSON))
 async def person(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                  schedule: ScheduleService) -> None:
-    several = len(await booking.bookable_people(identity)) > 1
-    text, markup = await _specialties_view(identity, callback_data.patient_id, callback_data.page, booking,
-                                           schedule, with_people=several)
+    patient, several = await booking.choose(identity, callback_data.patient_id)
     await query.answer()
-    await message_of(query).edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+    await _specialties(message_of(query), patient, callback_data.page, schedule, with_people=several, edit=True)
 
 
 @router.callback_query(BookCb.filter(F.step == BookStep.SPECIALTY))
-async def specialty(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
-                    schedule: ScheduleService) -> None:
-    patient = await booking.check_patient(identity, callback_data.patient_id)
+async def specialty(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
+    # Display only: the person is authorized again when the booking is confirmed.
     chosen, doctors = await schedule.doctors(callback_data.specialty_id)
     await query.answer()
-    await message_of(query).edit_text(
-        texts.doctors(chosen, patient.full_name),
-        reply_markup=kb.doctors(doctors, patient.id, chosen.id, callback_data.page))
+    markup = kb.doctors(doctors, callback_data.patient_id, chosen.id, callback_data.page)
+    await message_of(query).edit_text(texts.doctors(chosen), reply_markup=markup)
 
 
 async def _show_dates(message: Message, callback_data: BookCb, schedule: ScheduleService) -> None:
@@ -119,10 +119,9 @@ async def day_view(query: CallbackQuery, callback_data: BookCb, identity: Identi
 @router.callback_query(BookCb.filter(F.step == BookStep.SLOT))
 async def slot(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                schedule: ScheduleService) -> None:
-    patient = await booking.check_patient(identity, callback_data.patient_id)
-    chosen, time = await schedule.slot(callback_data.slot_id)
+    patient, chosen, starts_at = await booking.preview(identity, callback_data.patient_id, callback_data.slot_id)
     await query.answer()
-    await message_of(query).edit_text(texts.summary(chosen, time.starts_at, patient.full_name),
+    await message_of(query).edit_text(texts.summary(chosen, starts_at, patient.full_name),
                                       reply_markup=kb.summary(callback_data))
 
 

@@ -38,8 +38,8 @@ def who(patient_name: str | None) -> str:
     return f"\nПациент: {esc(patient_name)}" if patient_name else ""
 
 
-def doctors(specialty: SpecialtyInfo, patient_name: str | None) -> str:
-    return f"<b>{esc(specialty.name)}</b>{who(patient_name)}\nВыберите врача (ближайшее свободное время в скобках):"
+def doctors(specialty: SpecialtyInfo) -> str:
+    return f"<b>{esc(specialty.name)}</b>\nВыберите врача (ближайшее свободное время в скобках):"
 
 
 def doctor_button(name: str, org_short: str, next_free: datetime | None, timezone: str) -> str:
