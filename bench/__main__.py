@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import queue_depth, race, scale, throughput
+from bench import offers, queue_depth, race, scale, throughput
 from bench.common import POSTGRES_URL
 
 
@@ -20,6 +20,9 @@ async def main(names: list[str]) -> None:
             print(await race.run("postgres"), flush=True)
     if "queue" in wanted:
         for line in await queue_depth.run():
+            print(line, flush=True)
+    if "offers" in wanted:
+        for line in await offers.run():
             print(line, flush=True)
     if "scale" in wanted:
         for line in await scale.run():
