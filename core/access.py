@@ -29,7 +29,7 @@ class AccessService:
 
     def _forget(self, telegram_id: int) -> None:
         if self.cache is not None:
-            self._forget(telegram_id)
+            self.cache.forget(telegram_id)
 
     async def _load(self, telegram_id: int, chat_id: int) -> Identity:
         async with self.db.read() as uow:
@@ -45,7 +45,6 @@ class AccessService:
         )
 
     async def give_consent(self, telegram_id: int, chat_id: int) -> None:
-        self._forget(telegram_id)
         now = self.clock.now()
         async with self.db.write() as uow:
             user = await uow.login.user(telegram_id)
@@ -64,7 +63,6 @@ class AccessService:
 
     async def withdraw_consent(self, identity: Identity) -> None:
         """Withdrawing consent also logs out: nothing more is processed for this user."""
-        self._forget(identity.telegram_id)
         now = self.clock.now()
         async with self.db.write() as uow:
             user = await uow.login.user(identity.telegram_id)
@@ -76,7 +74,6 @@ class AccessService:
         self._forget(identity.telegram_id)
 
     async def logout(self, identity: Identity) -> bool:
-        self._forget(identity.telegram_id)
         now = self.clock.now()
         async with self.db.write() as uow:
             user = await uow.login.user(identity.telegram_id)

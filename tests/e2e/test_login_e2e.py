@@ -13,6 +13,7 @@ from tests.e2e.harness import BotProcess
 from tests.e2e.oidc import FakeOidcProvider, open_in_browser
 from tests.fake_telegram.server import FakeTelegramServer
 from tests.fake_telegram.user import ScriptedUser
+from tests.fakes.smtp import SmtpCapture
 
 pytestmark = pytest.mark.e2e
 
@@ -198,3 +199,25 @@ async def test_bad_input_and_forged_buttons_change_nothing(fake_api: FakeTelegra
     async with bot_db.read() as uow:
         assert await uow.session.scalar(select(Account)) is None
         assert await uow.session.scalar(select(Patient)) is None
+
+
+async def test_code_arrives_by_smtp_and_a_refusing_server_is_explained(fake_api: FakeTelegramServer,
+                                                                       bot_process: BotProcess) -> None:
+    """R1: with SMTP delivery the code comes by e-mail; a mail server that refuses is told in Russian,
+    and the next try goes through."""
+    async with SmtpCapture() as smtp:
+        await bot_process.start({"EMAIL_DELIVERY": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+                                 "SMTP_SECURITY": "none", "SMTP_FROM": "bot@medportal.test"})
+        vera = fake_api.user(1005, "Вера")
+        await vera.send("/start")
+        await vera.expect("Согласие на обработку")
+        await vera.press("Даю согласие")
+        await vera.expect("Как вы хотите войти")
+        await vera.press("Войти по электронной почте")
+        await vera.expect("адрес электронной почты")
+        smtp.fail_next()
+        await vera.send("vera@example.ru")
+        await vera.expect("Не удалось отправить письмо")
+        await vera.send("vera@example.ru")
+        await vera.expect("Новый код можно запросить через")  # the failed one still counts: no mail bombing
+        assert "login code" not in bot_process.log_text()  # SMTP delivery never writes codes to the log
