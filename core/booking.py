@@ -20,7 +20,7 @@ from core.errors import (
     SlotTaken,
 )
 from core.identity import Identity
-from core.people import ensure_may_act
+from core.people import ensure_may_act, own_person
 from core.rules import RuleDefaults, current
 from storage.db import Database
 from storage.models import Appointment, Patient
@@ -93,9 +93,7 @@ class BookingService:
         """Before the specialty step: the person is this account's and confirmed (R2)."""
         account_id = identity.require_account()
         async with self.db.read() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-        if patient is None:
-            raise NotFound()
+            patient = await own_person(uow, account_id, patient_id)
         ensure_may_act(patient)
         return patient
 
@@ -103,9 +101,7 @@ class BookingService:
         account_id = identity.require_account()
         now = self.clock.now()
         async with self.db.write() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-            if patient is None:
-                raise NotFound()
+            patient = await own_person(uow, account_id, patient_id)
             ensure_may_act(patient)
             slot = await uow.slots.get(slot_id)
             if slot is None:

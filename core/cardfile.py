@@ -7,9 +7,9 @@ from datetime import datetime
 from core import notify
 from core.clock import Clock
 from core.enums import ModerationStatus
-from core.errors import HasFutureAppointments, NotAllowed, NotFound, OwnerCannotBeRemoved
+from core.errors import HasFutureAppointments, NotAllowed, OwnerCannotBeRemoved
 from core.identity import Identity, Staff
-from core.people import PersonData, moderation_payload
+from core.people import PersonData, moderation_payload, own_person
 from core.waitlist import release_held
 from storage.db import Database
 from storage.models import Patient
@@ -30,9 +30,7 @@ class CardFileService:
     async def person(self, identity: Identity, patient_id: int) -> Patient:
         account_id = identity.require_account()
         async with self.db.read() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-        if patient is None:
-            raise NotFound()
+            patient = await own_person(uow, account_id, patient_id)
         return patient
 
     async def submit(self, identity: Identity, data: PersonData, *, as_owner: bool) -> Patient:
@@ -61,9 +59,7 @@ class CardFileService:
         account_id = identity.require_account()
         now = self.clock.now()
         async with self.db.write() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-            if patient is None:
-                raise NotFound()
+            patient = await own_person(uow, account_id, patient_id)
             if patient.status != ModerationStatus.REJECTED:
                 raise NotAllowed()
             data.apply_to(patient)
@@ -80,9 +76,7 @@ class CardFileService:
         account_id = identity.require_account()
         now = self.clock.now()
         async with self.db.write() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-            if patient is None:
-                raise NotFound()
+            patient = await own_person(uow, account_id, patient_id)
             if patient.is_owner:
                 raise OwnerCannotBeRemoved()
             if await uow.appointments.has_future(patient.id, now):

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.enums import ModerationStatus, Sex
-from core.errors import PersonNotConfirmed
+from core.errors import NotFound, PersonNotConfirmed
 from storage.models import Patient
+from storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,11 @@ def moderation_payload(patient: Patient, *, resubmitted: bool) -> dict[str, obje
         "is_owner": patient.is_owner,
         "resubmitted": resubmitted,
     }
+
+
+async def own_person(uow: UnitOfWork, account_id: int, patient_id: int) -> Patient:
+    """A person of this account's card file; any other id (a forged button) is «not found»."""
+    patient = await uow.patients.owned_by(account_id, patient_id)
+    if patient is None:
+        raise NotFound()
+    return patient

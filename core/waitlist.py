@@ -29,7 +29,7 @@ from core.errors import (
     WaitlistClosed,
 )
 from core.identity import Identity
-from core.people import ensure_may_act
+from core.people import ensure_may_act, own_person
 from core.rules import RuleDefaults, current
 from storage.db import Database
 from storage.models import Appointment, Offer, WaitlistEntry
@@ -135,9 +135,7 @@ class WaitlistService:
         now = self.clock.now()
         doctor = await self.catalog.doctor(doctor_id)
         async with self.db.write() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-            if patient is None:
-                raise NotFound()
+            patient = await own_person(uow, account_id, patient_id)
             ensure_may_act(patient)
             org = await uow.clinic.organization(doctor.org.id)
             if org is None or not org.waitlist_enabled:  # the database, not the cached catalog, decides
@@ -166,9 +164,7 @@ class WaitlistService:
             offer, entry = await self._own_offer(uow, account_id, offer_id)
             if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
                 raise OfferGone()
-            patient = await uow.patients.owned_by(account_id, entry.patient_id)
-            if patient is None:
-                raise NotFound()
+            patient = await own_person(uow, account_id, entry.patient_id)
             ensure_may_act(patient)
             slot = await uow.slots.get(offer.slot_id)
             assert slot is not None
