@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     send_per_second: float = 25.0
     send_per_chat_interval: float = 1.0
-    outbox_poll_seconds: float = 2.0
+    outbox_poll_seconds: float = 1.0  # other processes (imports) write offers too: seen within a second
     offer_check_seconds: float = 10.0
     clock_offset_seconds: int = Field(default=0, description="Shift the bot's clock; for tests and demos")
 
