@@ -263,3 +263,16 @@ async def test_removing_a_person_with_an_offer_passes_the_held_time_on(db: Datab
     assert passed_on.slot_id == slot.id and [o.id for o in pending] == [passed_on.id]
     assert held is not None and held.status == SlotStatus.HELD
     assert Kind.OFFER in await kinds(db, 8)
+
+
+async def test_the_owner_must_leave_a_phone_a_relative_need_not(db: Database, clock: FixedClock) -> None:
+    """R4: the registry calls the owner; nothing is stored without the phone. A family member may skip it."""
+    identity = await newcomer(db, clock)
+    with pytest.raises(InvalidInput) as info:
+        await card_file(db, clock).submit(identity, factories.person(phone=None), as_owner=True)
+    assert (info.value.field, info.value.reason) == ("phone", "required")
+    assert await card_file(db, clock).people(identity) == []
+    await card_file(db, clock).submit(identity, factories.person(), as_owner=True)
+    relative = await card_file(db, clock).submit(identity, factories.person(first_name="Миша", phone=None),
+                                                 as_owner=False)
+    assert relative.phone is None
