@@ -11,7 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.types import BotCommand
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -75,6 +75,20 @@ async def prepare_database(settings: Settings, clock: Clock, db: Database) -> No
         log.info("demo clinic data ready (%d new slots)", added)
 
 
+async def until_telegram_answers(bot: Bot, max_wait: float = 60.0) -> None:
+    """Telegram (or the local Bot API server) may be unreachable for a while when the host boots:
+    wait for it with backoff instead of exiting; outbox and jobs already run meanwhile."""
+    delay = 1.0
+    while True:
+        try:
+            await bot.get_me()
+            return
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning("Telegram is not reachable yet (%s); next try in %.0f s", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_wait)
+
+
 async def run(settings: Settings) -> None:
     configure_logging(settings.log_level)
     clock = make_clock(settings)
@@ -106,11 +120,9 @@ async def run(settings: Settings) -> None:
     sender_task = asyncio.create_task(sender.run(), name="outbox")
     scheduler.start()
     try:
-        try:
-            await bot.set_my_commands(COMMANDS)
-            await bot.delete_webhook(drop_pending_updates=False)
-        except TelegramNetworkError as exc:  # polling below retries on its own; start anyway
-            log.warning("Telegram is not reachable yet: %s", type(exc).__name__)
+        await until_telegram_answers(bot)
+        await bot.set_my_commands(COMMANDS)
+        await bot.delete_webhook(drop_pending_updates=False)
         log.info("bot started, polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
