@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
@@ -28,6 +29,11 @@ async def _tell(event: ErrorEvent, text: str) -> None:
 async def domain_error(event: ErrorEvent) -> None:
     assert isinstance(event.exception, DomainError)
     await _tell(event, error_text(event.exception))
+
+
+@router.error(ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("message is not modified"))
+async def same_screen_again(event: ErrorEvent) -> None:
+    """A double tap re-renders the screen it is already on; Telegram refuses the identical edit. Harmless."""
 
 
 @router.error()

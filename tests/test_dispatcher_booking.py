@@ -1,0 +1,40 @@
+"""Booking screens through the real aiogram Dispatcher, in process, with a session that answers like
+Telegram (R6): double taps and stale buttons are harmless."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aiogram import Bot
+from aiogram.methods import SendMessage
+
+from bot.config import Settings
+from bot.container import build_container
+from bot.dispatcher import build_dispatcher
+from bot.keyboards.callbacks import BookCb, BookStep
+from bot.texts.common import SOMETHING_WRONG
+from core.clock import SystemClock
+from storage.db import Database
+from tests import factories
+from tests.fakes.session import RecordingSession
+from tests.fakes.updates import callback_update
+
+
+async def test_double_tap_on_a_doctor_is_harmless(sqlite_db: Database) -> None:
+    now = datetime.now(UTC)
+    _, (doctor,) = await factories.clinic(sqlite_db)
+    await factories.slots(sqlite_db, doctor, now + timedelta(days=2), 5)
+    _, (patient,) = await factories.account(sqlite_db, 7, now)
+    settings = Settings(bot_token="123456:TEST", consent_policy_version=factories.CONSENT)  # type: ignore[arg-type]
+    dp = build_dispatcher(build_container(settings, sqlite_db, SystemClock()))
+    session = RecordingSession()
+    bot = Bot("123456:TEST", session=session)
+    data = BookCb(step=BookStep.DOCTOR, patient_id=patient.id, specialty_id=doctor.specialty_id,
+                  doctor_id=doctor.id).pack()
+    for _ in range(2):  # the second tap renders the same screen: Telegram says «not modified»
+        await dp.feed_update(bot, callback_update(7, data, message_id=1, bot=bot))
+    edits = session.calls_to("editMessageText")
+    assert len(edits) == 2 and "Выберите дату" in str(edits[0].method.text)
+    sent = [c.method.text for c in session.calls if isinstance(c.method, SendMessage)]
+    assert SOMETHING_WRONG not in sent
+    assert len(session.answered_queries) == 2
