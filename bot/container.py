@@ -89,7 +89,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy, identities),
         esia_login=EsiaLogin(db, clock, provider, identities) if provider is not None else None,
         cardfile=CardFileService(db, clock, staff),
-        moderation=ModerationService(db, clock),
+        moderation=ModerationService(db, clock, staff),
         catalog=catalog,
         schedule=ScheduleService(db, clock, catalog, horizon),
         booking=BookingService(db, clock, catalog, horizon, defaults),

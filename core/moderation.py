@@ -6,7 +6,7 @@ from core import notify
 from core.clock import Clock
 from core.enums import ModerationStatus, Role
 from core.errors import AlreadyDecided, InvalidInput, NotFound
-from core.identity import Identity
+from core.identity import Identity, Staff
 from storage.db import Database
 from storage.models import Patient
 
@@ -14,9 +14,10 @@ MAX_REASON = 500
 
 
 class ModerationService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, staff: Staff | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.staff = staff or Staff()
 
     async def pending(self, identity: Identity) -> list[Patient]:
         identity.require_role(Role.MODERATOR)
@@ -68,6 +69,11 @@ class ModerationService:
                 "confirmed": status == ModerationStatus.CONFIRMED,
                 "reason": reason,
             }, now)
+            for moderator in sorted(self.staff.moderators - {identity.telegram_id}):
+                notify.to_chat(uow, moderator, notify.Kind.MODERATION_HANDLED, {
+                    "patient_id": patient.id, "last_name": patient.last_name, "first_name": patient.first_name,
+                    "confirmed": status == ModerationStatus.CONFIRMED,
+                }, now)
             uow.audit.record(now, f"moderation.{status.value}", actor=identity.telegram_id,
                              account_id=patient.account_id, subject=f"patient:{patient.id}")
             await uow.commit()

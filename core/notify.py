@@ -15,6 +15,7 @@ from storage.uow import UnitOfWork
 class Kind(StrEnum):
     MODERATION_REQUEST = "moderation_request"
     MODERATION_RESULT = "moderation_result"
+    MODERATION_HANDLED = "moderation_handled"  # to the other moderators: nothing left to decide
     OFFER = "offer"
     OFFER_LAPSED = "offer_lapsed"
     QUEUE_EXHAUSTED = "queue_exhausted"

@@ -276,3 +276,11 @@ async def test_the_owner_must_leave_a_phone_a_relative_need_not(db: Database, cl
     relative = await card_file(db, clock).submit(identity, factories.person(first_name="Миша", phone=None),
                                                  as_owner=False)
     assert relative.phone is None
+
+
+async def test_the_other_moderators_are_told_it_was_handled(db: Database, clock: FixedClock) -> None:
+    """R24: the first decision wins and every other moderator is told, so nobody opens it again."""
+    _, anna = await owner_under_review(db, clock)
+    await ModerationService(db, clock, STAFF).confirm(factories.staff_member(900, STAFF), anna.id)
+    handled = [m for m in await factories.outbox(db) if m.kind == Kind.MODERATION_HANDLED]
+    assert [(m.chat_id, m.payload["confirmed"]) for m in handled] == [(902, True)]

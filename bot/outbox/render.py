@@ -41,6 +41,7 @@ class OutboxRenderer:
         self.kinds: dict[str, KindRenderer] = {
             Kind.MODERATION_REQUEST: self._moderation_request,
             Kind.MODERATION_RESULT: self._moderation_result,
+            Kind.MODERATION_HANDLED: self._moderation_handled,
             Kind.OFFER: self._offer,
             Kind.OFFER_LAPSED: self._offer_lapsed,
             Kind.QUEUE_EXHAUSTED: self._queue_exhausted,
@@ -60,6 +61,9 @@ class OutboxRenderer:
 
     async def _moderation_result(self, payload: dict[str, Any]) -> Rendered:
         return Rendered(mod_texts.result(payload))
+
+    async def _moderation_handled(self, payload: dict[str, Any]) -> Rendered:
+        return Rendered(mod_texts.handled(payload))
 
     async def _offer(self, payload: dict[str, Any]) -> Rendered | None:
         async with self.db.read() as uow:

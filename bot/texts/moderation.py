@@ -48,3 +48,9 @@ def result(data: dict[str, Any]) -> str:
                 "и вставать в очередь.")
     return (f"❌ Модератор отклонил данные: {name}.\nПричина: {esc(data['reason'])}\n\n"
             "Исправьте данные в «Моей картотеке» и отправьте их на проверку снова.")
+
+
+def handled(data: dict[str, Any]) -> str:
+    word = "подтверждены" if data["confirmed"] else "отклонены"
+    return (f"Данные {esc(data['last_name'])} {esc(data['first_name'])} уже рассмотрены другим модератором: "
+            f"{word}. Ничего делать не нужно.")

@@ -77,6 +77,7 @@ async def test_email_login_owner_data_moderator_confirms(fake_api: FakeTelegramS
     await moderator.press("Подтвердить")
     await moderator.expect("Подтверждено вами")
     await anna.expect("Модератор подтвердил данные")
+    await other_moderator.expect("уже рассмотрены другим модератором: подтверждены")
     # The first decision wins: the second moderator's button now says it was handled.
     answer = await other_moderator.press("Отклонить")
     assert answer.show_alert and "уже рассмотрел" in (answer.text or "")
