@@ -9,7 +9,7 @@ from core.clock import Clock
 from core.enums import ModerationStatus
 from core.errors import HasFutureAppointments, InvalidInput, NotAllowed, OwnerCannotBeRemoved
 from core.identity import Identity, Staff
-from core.people import PersonData, moderation_payload, own_person
+from core.people import PersonData, moderation_payload, own_person, phone_required
 from core.waitlist import release_held
 from storage.db import Database
 from storage.models import Patient
@@ -36,8 +36,8 @@ class CardFileService:
     async def submit(self, identity: Identity, data: PersonData, *, as_owner: bool) -> Patient:
         """Add the owner (after an e-mail log-in) or a family member; both go to moderation."""
         account_id = identity.require_account()
-        if as_owner and data.phone is None:
-            raise InvalidInput("phone", "required")  # the owner is the one the clinic calls
+        if phone_required(as_owner) and data.phone is None:
+            raise InvalidInput("phone", "required")
         now = self.clock.now()
         async with self.db.write() as uow:
             await uow.login.lock_account(account_id)  # a double tap on «Отправить» adds one person, not two

@@ -59,9 +59,9 @@ class ModerationService:
             if patient is None or patient.removed_at is not None:
                 raise NotFound()
             if not await uow.patients.decide(patient_id, status, reason, identity.telegram_id, now):
-                await uow.session.refresh(patient)
+                await uow.patients.reload(patient)
                 raise AlreadyDecided(patient.status)
-            await uow.session.refresh(patient)
+            await uow.patients.reload(patient)
             await notify.to_account(uow, patient.account_id, notify.Kind.MODERATION_RESULT, {
                 "patient_id": patient.id,
                 "first_name": patient.first_name,

@@ -29,6 +29,11 @@ class PersonData:
         patient.oms_policy, patient.snils, patient.phone = self.oms_policy, self.snils, self.phone
 
 
+def phone_required(as_owner: bool) -> bool:
+    """The owner is the one the clinic calls; a family member's own phone is optional (R4)."""
+    return as_owner
+
+
 def ensure_may_act(patient: Patient) -> None:
     """R2: book, queue and cancel only for people whose data a moderator confirmed."""
     if patient.status != ModerationStatus.CONFIRMED:

@@ -63,7 +63,7 @@ class VisitsService:
             rules = await current(uow, self.rule_defaults)
             entries = await uow.waitlist.open_for_patients(visible.patient_ids)
             offers = await uow.waitlist.pending_offers_of_entries([e.id for e in entries])
-            offered_slots = {o.id: await uow.slots.get(o.slot_id) for o in offers}
+            slots = await uow.slots.by_ids([o.slot_id for o in offers])  # one query, not one per offer
         cards = {p.id: PersonVisits(p) for p in people}
         for a in appointments:
             # Imported ones carry no patient id: they are the ESIA owner's, matched by policy or SNILS.
@@ -86,7 +86,7 @@ class VisitsService:
                 continue
             pending = None
             offer = offer_of.get(e.id)
-            slot = offered_slots.get(offer.id) if offer is not None else None
+            slot = slots.get(offer.slot_id) if offer is not None else None
             if offer is not None and slot is not None and slot.doctor_id in catalog.doctors:
                 pending = PendingOffer(offer.id, slot.starts_at, offer.expires_at, catalog.doctor(slot.doctor_id))
             card.queue.append(QueueView(

@@ -11,6 +11,7 @@ from storage.repositories.outbox import OutboxRepo
 from storage.repositories.patients import PatientRepo
 from storage.repositories.rules import RuleRepo
 from storage.repositories.schedule import AppointmentRepo, SlotRepo
+from storage.repositories.sync import SyncRepo
 from storage.repositories.waitlist import WaitlistRepo
 
 
@@ -26,6 +27,7 @@ class UnitOfWork:
         self.rules = RuleRepo(session)
         self.outbox = OutboxRepo(session)
         self.audit = AuditRepo(session)
+        self.sync = SyncRepo(session)  # bulk look-ups of the clinic-data import
         self.committed = False
 
     async def commit(self) -> None:

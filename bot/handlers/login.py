@@ -13,7 +13,7 @@ from bot.keyboards import login as kb
 from bot.keyboards.callbacks import LoginCb
 from bot.states import EmailLoginStates
 from bot.texts import login
-from core.errors import CodeExpired, CodeWrong, NotAllowed
+from core.errors import CodeExpired, NotAllowed
 from core.identity import Identity
 from core.login import EmailLogin, EsiaLogin
 
@@ -53,10 +53,8 @@ async def got_code(message: Message, identity: Identity, state: FSMContext, emai
     assert message.text is not None
     try:
         result = await email_login.verify(identity, message.text)
-    except CodeWrong:
-        raise  # the state stays: the patient types the code again
     except CodeExpired:
-        await state.clear()
+        await state.clear()  # a new code is needed; a wrong one keeps the state for another try
         raise
     await state.clear()
     if result.has_owner:

@@ -26,7 +26,7 @@ from core.clock import Clock
 from core.enums import Sex
 from core.errors import InvalidInput
 from core.identity import Identity
-from core.people import PersonData
+from core.people import PersonData, phone_required
 
 router = Router(name=__name__)
 
@@ -126,10 +126,9 @@ async def snils_skipped(query: CallbackQuery, state: FSMContext) -> None:
 
 async def _ask_phone(message: Message, state: FSMContext) -> None:
     await state.set_state(PersonForm.phone)
-    owner = (await state.get_data()).get("mode") == "owner"
-    # The owner is the one the clinic calls; a family member's own phone is optional.
-    await message.answer(texts.ASK_PHONE if owner else texts.ASK_PHONE_OPTIONAL,
-                         reply_markup=kb.cancel_only() if owner else kb.skip())
+    required = phone_required((await state.get_data()).get("mode") == "owner")
+    await message.answer(texts.ASK_PHONE if required else texts.ASK_PHONE_OPTIONAL,
+                         reply_markup=kb.cancel_only() if required else kb.skip())
 
 
 @router.message(PersonForm.phone, TYPED)
@@ -146,7 +145,7 @@ async def phone(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(PersonForm.phone, PersonCb.filter(F.action == PersonAction.SKIP))
 async def phone_skipped(query: CallbackQuery, state: FSMContext) -> None:
-    if (await state.get_data()).get("mode") == "owner":
+    if phone_required((await state.get_data()).get("mode") == "owner"):
         await query.answer(texts.ASK_PHONE, show_alert=True)
         return
     await state.update_data(phone=None)

@@ -23,7 +23,6 @@ from core.fhir.parse import parse_bundle
 from core.slot_events import slots_freed
 from storage.db import Database
 from storage.models import Appointment, Doctor, Organization, Slot, Specialty
-from storage.repositories.sync import SyncRepo
 from storage.uow import UnitOfWork
 
 UNKNOWN = "is neither in the bundle nor imported before"
@@ -76,7 +75,7 @@ class _Import:
         self.uow = uow
         self.bundle = bundle
         self.now = now
-        self.sync = SyncRepo(uow.session)
+        self.sync = uow.sync
         self.report = ImportReport(warnings=list(bundle.warnings))
 
     async def run(self) -> ImportReport:
@@ -113,7 +112,7 @@ class _Import:
             row = rows.get(org.external_id)
             if row is None:
                 row = Organization(external_id=org.external_id, waitlist_enabled=bool(org.waitlist_enabled), **values)
-                self.uow.session.add(row)
+                self.sync.add(row)
                 rows[org.external_id] = row
                 counts.created += 1
                 continue
@@ -133,7 +132,7 @@ class _Import:
             row = rows.get(code)
             if row is None:
                 row = Specialty(code=code, name=name)
-                self.uow.session.add(row)
+                self.sync.add(row)
                 rows[code] = row
                 counts.created += 1
             elif _assign(row, {"name": name}):
@@ -160,7 +159,7 @@ class _Import:
             row = rows.get(role.external_id)
             if row is None:
                 row = Doctor(external_id=role.external_id, **values)
-                self.uow.session.add(row)
+                self.sync.add(row)
                 rows[role.external_id] = row
                 counts.created += 1
             elif _assign(row, values):
@@ -207,7 +206,7 @@ class _Import:
                     self.changed_slots.add(row)
             self.listed_slots.add(row)
             self.bundle_status[row] = (data.status, data.fhir_status)
-        self.uow.session.add_all(new)
+        self.sync.add_all(new)
 
     # --- appointments made elsewhere ---
 
@@ -257,7 +256,7 @@ class _Import:
                                   made_by_account_id=None, **values)
                 if a.status == AppointmentStatus.CANCELLED:
                     row.cancelled_at, row.cancelled_by = self.now, CANCELLED_BY
-                self.uow.session.add(row)
+                self.sync.add(row)
                 self.new_appts.add(row)
             elif _assign(row, values):
                 self.changed_appts.add(row)

@@ -53,6 +53,10 @@ class PatientRepo:
         )
         return list(rows)
 
+    async def reload(self, patient: Patient) -> None:
+        """Re-read a row another transaction (or our own conditional UPDATE) has changed."""
+        await self.session.refresh(patient)
+
     async def decide(
         self, patient_id: int, status: ModerationStatus, reason: str | None, by: int, now: datetime
     ) -> bool:

@@ -24,6 +24,11 @@ class SlotRepo:
     async def by_external(self, external_id: str) -> Slot | None:
         return await self.session.scalar(select(Slot).where(Slot.external_id == external_id))
 
+    async def by_ids(self, slot_ids: Sequence[int]) -> dict[int, Slot]:
+        if not slot_ids:
+            return {}
+        return {s.id: s for s in await self.session.scalars(select(Slot).where(Slot.id.in_(slot_ids)))}
+
     async def free_starts(self, doctor_id: int, after: datetime, before: datetime) -> list[datetime]:
         """Start times of a doctor's free slots in a window; served by ix_slots_doctor_status_start."""
         rows = await self.session.scalars(

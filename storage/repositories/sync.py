@@ -31,6 +31,12 @@ class SyncRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    def add_all(self, rows: Iterable[Any]) -> None:
+        self.session.add_all(rows)
+
     async def _by(self, model: type[Row], column: InstrumentedAttribute[Any], keys: Collection[Any]) -> dict[Any, Row]:
         found: dict[Any, Row] = {}
         for chunk in _chunks(keys):
