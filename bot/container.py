@@ -14,6 +14,7 @@ from core.booking import BookingService
 from core.cardfile import CardFileService
 from core.catalog import CatalogCache
 from core.clock import Clock
+from core.free_times import FreeTimeCache
 from core.identity import IdentityCache, Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
@@ -37,6 +38,7 @@ class Container:
     cardfile: CardFileService
     moderation: ModerationService
     catalog: CatalogCache
+    free_times: FreeTimeCache
     schedule: ScheduleService
     booking: BookingService
     visits: VisitsService
@@ -81,6 +83,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     identities = IdentityCache()
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
+    free_times = FreeTimeCache(db, clock, timedelta(days=horizon), settings.free_times_cache_seconds)
     return Container(
         db=db,
         clock=clock,
@@ -91,8 +94,9 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         cardfile=CardFileService(db, clock, staff),
         moderation=ModerationService(db, clock, staff),
         catalog=catalog,
-        schedule=ScheduleService(db, clock, catalog, horizon),
-        booking=BookingService(db, clock, catalog, horizon, defaults),
+        free_times=free_times,
+        schedule=ScheduleService(db, clock, catalog, free_times),
+        booking=BookingService(db, clock, catalog, free_times, defaults),
         visits=VisitsService(db, clock, catalog, defaults),
         rules=RulesService(db, clock, defaults, on_catalog_change=catalog.invalidate),
         waitlist=WaitlistService(db, clock, catalog, horizon, defaults),

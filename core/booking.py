@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import NoReturn
 
 from core import slot_events
 from core.catalog import CatalogCache, DoctorInfo
@@ -19,6 +20,7 @@ from core.errors import (
     SlotInPast,
     SlotTaken,
 )
+from core.free_times import FreeTime, FreeTimeCache
 from core.identity import Identity
 from core.people import ensure_may_act, own_person
 from core.rules import RuleDefaults, current
@@ -45,12 +47,13 @@ class AppointmentView:
 
 
 class BookingService:
-    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, horizon_days: int,
+    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, free: FreeTimeCache,
                  rule_defaults: RuleDefaults) -> None:
         self.db = db
         self.clock = clock
         self.catalog = catalog
-        self.horizon = timedelta(days=horizon_days)
+        self.free = free
+        self.horizon = free.horizon
         self.rule_defaults = rule_defaults
 
     async def bookable_people(self, identity: Identity) -> list[Patient]:
@@ -79,15 +82,21 @@ class BookingService:
         return patient, len(people) > 1
 
     async def preview(self, identity: Identity, patient_id: int, slot_id: int) -> tuple[Patient, DoctorInfo, datetime]:
-        """The summary before «Подтвердить»: whose booking, which doctor, when (one read)."""
+        """The summary before «Подтвердить»: whose booking, which doctor, when. Display only: the
+        slot comes from the free-time view when it holds it; booking checks everything again."""
         account_id = identity.require_account()
+        found = self.free.find(slot_id)
         async with self.db.read() as uow:
             patient = await uow.patients.owned_by(account_id, patient_id)
-            slot = await uow.slots.get(slot_id)
-        if patient is None or slot is None:
+            if found is None:
+                slot = await uow.slots.get(slot_id)
+                if slot is not None:
+                    found = slot.doctor_id, FreeTime(slot.id, slot.starts_at)
+        if patient is None or found is None:
             raise NotFound()
         ensure_may_act(patient)
-        return patient, await self.catalog.doctor(slot.doctor_id), slot.starts_at
+        doctor_id, free = found
+        return patient, await self.catalog.doctor(doctor_id), free.starts_at
 
     async def check_patient(self, identity: Identity, patient_id: int) -> Patient:
         """Before the specialty step: the person is this account's and confirmed (R2)."""
@@ -100,24 +109,23 @@ class BookingService:
     async def book(self, identity: Identity, patient_id: int, slot_id: int) -> AppointmentView:
         account_id = identity.require_account()
         now = self.clock.now()
-        async with self.db.write() as uow:
+        # The person's data and the rules are read before the write transaction: on SQLite writers
+        # queue one at a time, so the fewer statements a booking holds the line for, the better.
+        # The UPDATE below re-checks everything that decides (R2, R7), so nothing read here can be
+        # stale in a way that matters: a confirmed person's policy and SNILS do not change.
+        async with self.db.read() as uow:
             patient = await own_person(uow, account_id, patient_id)
-            ensure_may_act(patient)
-            slot = await uow.slots.get(slot_id)
+            rules = await current(uow, self.rule_defaults)
+        ensure_may_act(patient)
+        async with self.db.write() as uow:
+            # R7: one conditional UPDATE decides: the slot is free and in the window, the person is
+            # this account's and confirmed, and has no other future visit to this doctor. A held
+            # slot (offered to the queue) is not free either.
+            slot = await uow.slots.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
             if slot is None:
-                raise NotFound()
-            if slot.starts_at <= now:
-                raise SlotInPast()
-            if slot.starts_at > now + self.horizon:
-                raise BeyondHorizon()
-            existing = await uow.appointments.future_with_doctor(patient.id, slot.doctor_id, now)
-            if existing is not None:
-                raise OnePerDoctor(existing.starts_at)
-            # R7: the conditional UPDATE decides; a held slot (offered to the queue) is not free either.
-            if not await uow.slots.take(slot.id, now):
-                raise SlotTaken()
+                await self._refuse(uow, account_id, patient.id, slot_id, now)
             appointment = await uow.appointments.add(Appointment(
-                slot_id=slot.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
+                slot_id=slot.slot_id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
                 made_by_account_id=account_id, source=AppointmentSource.PORTAL,
                 status=AppointmentStatus.ACTIVE, created_at=now,
                 # R22: the person's identity travels with the booking, so their own ESIA account shows it.
@@ -125,7 +133,6 @@ class BookingService:
             ))
             uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
                              subject=f"appointment:{appointment.id}")
-            rules = await current(uow, self.rule_defaults)
             await uow.commit()
         doctor = await self.catalog.doctor(slot.doctor_id)
         return AppointmentView(
@@ -174,6 +181,23 @@ class BookingService:
             appointment.id, appointment.patient_id, patient.full_name if patient else None, doctor,
             appointment.starts_at, appointment.source, AppointmentStatus.CANCELLED, True, deadline,
         )
+
+    async def _refuse(self, uow: UnitOfWork, account_id: int, patient_id: int, slot_id: int,
+                      now: datetime) -> NoReturn:
+        """Why the slot could not be booked, in the order a patient can act on it."""
+        ensure_may_act(await own_person(uow, account_id, patient_id))  # removed or unconfirmed meanwhile
+        slot = await uow.slots.get(slot_id)
+        if slot is None:
+            raise NotFound()
+        if slot.starts_at <= now:
+            raise SlotInPast()
+        if slot.starts_at > now + self.horizon:
+            raise BeyondHorizon()
+        existing = await uow.appointments.future_with_doctor(patient_id, slot.doctor_id, now)
+        if existing is not None:
+            raise OnePerDoctor(existing.starts_at)
+        self.free.forget(slot.doctor_id)  # maybe taken in another process: show fresh times
+        raise SlotTaken()
 
     @staticmethod
     async def _own(uow: UnitOfWork, account_id: int, appointment_id: int) -> Appointment:

@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 from core.catalog import CatalogCache, DoctorInfo, SpecialtyInfo
 from core.clock import Clock
 from core.enums import SlotStatus
+from core.free_times import FreeTime, FreeTimeCache
 from core.identity import Identity
 from storage.db import Database
+
+__all__ = ["DoctorChoice", "DoctorPage", "FreeTime", "ScheduleCell", "ScheduleService"]
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,13 @@ class DoctorChoice:
 
 
 @dataclass(frozen=True)
-class FreeTime:
-    slot_id: int
-    starts_at: datetime
+class DoctorPage:
+    """One screen of a specialty's doctors; the nearest free time is looked up for these only."""
+
+    specialty: SpecialtyInfo
+    choices: list[DoctorChoice]
+    has_prev: bool
+    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -37,35 +44,30 @@ class ScheduleCell:
 
 
 class ScheduleService:
-    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, horizon_days: int) -> None:
+    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, free: FreeTimeCache) -> None:
         self.db = db
         self.clock = clock
         self.catalog = catalog
-        self.horizon = timedelta(days=horizon_days)
-
-    def window(self) -> tuple[datetime, datetime]:
-        now = self.clock.now()
-        return now, now + self.horizon
+        self.free = free
+        self.horizon = free.horizon
 
     async def specialties(self) -> list[SpecialtyInfo]:
         return (await self.catalog.get()).offered_specialties()
 
-    async def doctors(self, specialty_id: int) -> tuple[SpecialtyInfo, list[DoctorChoice]]:
+    async def doctors(self, specialty_id: int, page: int, per_page: int) -> DoctorPage:
         catalog = await self.catalog.get()
         specialty = catalog.specialty(specialty_id)
         doctors = catalog.doctors_of(specialty_id)
-        after, before = self.window()
-        async with self.db.read() as uow:
-            nearest = await uow.slots.next_free([d.id for d in doctors], after, before)
-        return specialty, [DoctorChoice(d, nearest.get(d.id)) for d in doctors]
+        first = max(page, 0) * per_page
+        shown = doctors[first:first + per_page]
+        nearest = await self.free.next_free([d.id for d in shown])
+        return DoctorPage(specialty, [DoctorChoice(d, nearest.get(d.id)) for d in shown],
+                          first > 0, first + per_page < len(doctors))
 
     async def free_dates(self, doctor_id: int) -> tuple[DoctorInfo, list[date]]:
         doctor = await self.catalog.doctor(doctor_id)
-        after, before = self.window()
-        async with self.db.read() as uow:
-            starts = await uow.slots.free_starts(doctor_id, after, before)
         zone = ZoneInfo(doctor.org.timezone)
-        days = OrderedDict.fromkeys(s.astimezone(zone).date() for s in starts)
+        days = OrderedDict.fromkeys(t.starts_at.astimezone(zone).date() for t in await self.free.times(doctor_id))
         return doctor, list(days)
 
     def _day_bounds(self, doctor: DoctorInfo, day: date) -> tuple[datetime, datetime]:
@@ -76,10 +78,7 @@ class ScheduleService:
     async def free_times(self, doctor_id: int, day: date) -> tuple[DoctorInfo, list[FreeTime]]:
         doctor = await self.catalog.doctor(doctor_id)
         start, end = self._day_bounds(doctor, day)
-        after, before = self.window()
-        async with self.db.read() as uow:
-            slots = await uow.slots.free_in(doctor_id, max(start, after), min(end, before))
-        return doctor, [FreeTime(s.id, s.starts_at) for s in slots]
+        return doctor, await self.free.times(doctor_id, start, end)
 
     async def day_view(self, identity: Identity, doctor_id: int, day: date) -> tuple[DoctorInfo, list[ScheduleCell]]:
         """The doctor's whole day with this account's own bookings marked (R19)."""

@@ -11,7 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from storage.repositories.schedule import SlotChange
 from storage.uow import UnitOfWork
+
+# What a committed transaction did to slots: the changes, or None when it changed them in bulk.
+SlotListener = Callable[[list[SlotChange] | None], None]
 
 _BEGIN_OPTION = "sqlite_begin"
 
@@ -45,6 +49,13 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Errors must not carry statement parameters into logs: they hold names, SNILS and policies.
     kwargs.setdefault("hide_parameters", True)
+    if url.startswith("sqlite") and ":memory:" not in url:
+        # Connections beyond the pool are closed on return, and reopening one costs a thread and
+        # the PRAGMAs each time: keep as many as the updates handled at once would use.
+        kwargs.setdefault("pool_size", 20)
+        # Nothing is left open to reset when a connection goes back: reads run without a transaction
+        # and ``write()`` always commits or rolls back. Skipping the reset saves a thread hop per use.
+        kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
@@ -60,10 +71,15 @@ class Database:
             self.engine.execution_options(**{_BEGIN_OPTION: "AUTOCOMMIT"}), expire_on_commit=False
         )
         self.on_outbox = on_outbox
+        self._slot_listeners: list[SlotListener] = []
         # SQLite has one writer at a time. Waiting for it on an asyncio lock costs nothing; waiting in
         # SQLite's busy handler sleeps in coarse steps and starves every other update of this process.
         # Other processes still meet BEGIN IMMEDIATE and the busy timeout.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    def listen_slots(self, listener: SlotListener) -> None:
+        """Told after each commit that changed slots (in-memory views of free time keep up with it)."""
+        self._slot_listeners.append(listener)
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,8 +106,13 @@ class Database:
                 raise
             if session.in_transaction():
                 await session.rollback()
-            if uow.committed and uow.outbox.written and self.on_outbox is not None:
+            if not uow.committed:
+                return
+            if uow.outbox.written and self.on_outbox is not None:
                 self.on_outbox()
+            if uow.slots.changes or uow.slots.bulk_changed:
+                for listener in self._slot_listeners:
+                    listener(None if uow.slots.bulk_changed else uow.slots.changes)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:

@@ -21,6 +21,7 @@ from core.errors import (
     SlotInPast,
     SlotTaken,
 )
+from core.free_times import FreeTimeCache
 from core.rules import RuleDefaults
 from storage.db import Database
 from storage.models import Appointment, Slot
@@ -28,7 +29,7 @@ from tests import factories
 
 
 def service(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, CatalogCache(db), horizon_days=14, rule_defaults=RuleDefaults())
+    return BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults())
 
 
 async def test_one_slot_many_patients_exactly_one_wins(db: Database, clock: FixedClock) -> None:

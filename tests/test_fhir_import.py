@@ -29,6 +29,7 @@ from core.enums import (
 from core.fhir import BundleRejected, ImportReport, import_bundle, parse_bundle, read_bundle_file
 from core.fhir.demo_bundle import build_demo_bundle
 from core.fhir.model import EXT_SOURCE, EXT_TIMEZONE, SID_OMS, SID_SNILS
+from core.free_times import FreeTimeCache
 from core.notify import Kind
 from core.rules import RuleDefaults
 from core.visits import VisitsService
@@ -315,7 +316,7 @@ def test_not_a_bundle_is_refused() -> None:
 async def _book_through_portal(db: Database, clock: FixedClock, external_id: str) -> tuple[int, int]:
     """A patient books the slot in the bot; returns (appointment id, telegram chat id)."""
     identity, (anna,) = await factories.account(db, 77, clock.now())
-    booking = BookingService(db, clock, CatalogCache(db), horizon_days=14, rule_defaults=RuleDefaults())
+    booking = BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults())
     view = await booking.book(identity, anna.id, (await slot(db, external_id)).id)
     return view.id, identity.chat_id
 

@@ -17,6 +17,7 @@ from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import AppointmentSource, AppointmentStatus
 from core.errors import CutoffPassed, InvalidInput, NotAllowed
+from core.free_times import FreeTimeCache
 from core.notify import Kind
 from core.reminders import ReminderService
 from core.rules import RuleDefaults, Rules, RulesService, seed_defaults
@@ -34,7 +35,7 @@ def rules(db: Database, clock: FixedClock) -> RulesService:
 
 
 def booking(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, CatalogCache(db), 14, DEFAULTS)
+    return BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), DEFAULTS)
 
 
 async def stored_rules(db: Database) -> dict[str, str]:

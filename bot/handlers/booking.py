@@ -65,10 +65,10 @@ async def person(query: CallbackQuery, callback_data: BookCb, identity: Identity
 @router.callback_query(BookCb.filter(F.step == BookStep.SPECIALTY))
 async def specialty(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
     # Display only: the person is authorized again when the booking is confirmed.
-    chosen, doctors = await schedule.doctors(callback_data.specialty_id)
+    shown = await schedule.doctors(callback_data.specialty_id, callback_data.page, kb.PAGE)
     await query.answer()
-    markup = kb.doctors(doctors, callback_data.patient_id, chosen.id, callback_data.page)
-    await message_of(query).edit_text(texts.doctors(chosen), reply_markup=markup)
+    markup = kb.doctors(shown, callback_data.patient_id, callback_data.page)
+    await message_of(query).edit_text(texts.doctors(shown.specialty), reply_markup=markup)
 
 
 async def _show_dates(message: Message, callback_data: BookCb, schedule: ScheduleService) -> None:

@@ -11,7 +11,7 @@ from bot.texts import booking as texts
 from bot.texts import common
 from bot.texts.common import WEEKDAYS, day_month, local
 from core.catalog import DoctorInfo, SpecialtyInfo
-from core.schedule import DoctorChoice, FreeTime, ScheduleCell
+from core.schedule import DoctorPage, FreeTime, ScheduleCell
 from storage.models import Patient
 
 PAGE = 8
@@ -67,14 +67,14 @@ def specialties(items: list[SpecialtyInfo], patient_id: int, page: int, with_peo
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def doctors(items: list[DoctorChoice], patient_id: int, specialty_id: int, page: int) -> InlineKeyboardMarkup:
-    shown, has_prev, has_next = _paged(items, page)
+def doctors(shown: DoctorPage, patient_id: int, page: int) -> InlineKeyboardMarkup:
+    specialty_id = shown.specialty.id
     rows: Rows = [[_b(
         texts.doctor_button(c.doctor.name, org_short(c.doctor.org.name), c.next_free, c.doctor.org.timezone),
         BookCb(step=BookStep.DOCTOR, patient_id=patient_id, specialty_id=specialty_id, doctor_id=c.doctor.id),
-    )] for c in shown]
+    )] for c in shown.choices]
     _pager(rows, BookCb(step=BookStep.SPECIALTY, patient_id=patient_id, specialty_id=specialty_id, page=page),
-           has_prev, has_next)
+           shown.has_prev, shown.has_next)
     rows.append([_b(common.BTN_BACK, BookCb(step=BookStep.PERSON, patient_id=patient_id))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -1,22 +1,49 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.enums import AppointmentSource, AppointmentStatus, SlotStatus
-from storage.models import Appointment, Slot
+from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
+from storage.models import Appointment, Patient, Slot
 
 
 def _changed(result: object) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class SlotChange:
+    """A slot's status as this transaction left it; handed to in-memory views after the commit."""
+
+    slot_id: int
+    doctor_id: int
+    starts_at: datetime
+    status: SlotStatus
+
+
 class SlotRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.changes: list[SlotChange] = []
+        self.bulk_changed = False  # slots changed row by row (an import): views start over
+
+    def changed_in_bulk(self) -> None:
+        self.bulk_changed = True
+
+    async def _update_status(self, new: SlotStatus, *where: Any) -> bool:
+        """One conditional UPDATE; the row it changed, if any, is remembered for after the commit."""
+        row = (await self.session.execute(
+            update(Slot).where(*where).values(status=new).returning(Slot.id, Slot.doctor_id, Slot.starts_at)
+        )).first()
+        if row is None:
+            return False
+        self.changes.append(SlotChange(row.id, row.doctor_id, row.starts_at, new))
+        return True
 
     async def get(self, slot_id: int) -> Slot | None:
         return await self.session.get(Slot, slot_id)
@@ -42,6 +69,19 @@ class SlotRepo:
             .order_by(Slot.starts_at)
         )
         return list(rows)
+
+    async def free_of_doctors(self, doctor_ids: Sequence[int], after: datetime,
+                              before: datetime) -> list[tuple[int, int, datetime]]:
+        """(doctor, slot, start) of the doctors' free slots in a window; ix_slots_doctor_status_start."""
+        rows = await self.session.execute(
+            select(Slot.doctor_id, Slot.id, Slot.starts_at).where(
+                Slot.doctor_id.in_(doctor_ids),
+                Slot.status == SlotStatus.FREE,
+                Slot.starts_at > after,
+                Slot.starts_at < before,
+            )
+        )
+        return [(doctor_id, slot_id, starts) for doctor_id, slot_id, starts in rows.all()]
 
     async def day(self, doctor_id: int, after: datetime, before: datetime) -> list[Slot]:
         """Every slot of a doctor in a window, whatever its status: the schedule view (R19)."""
@@ -82,19 +122,37 @@ class SlotRepo:
         return {doctor_id: starts for doctor_id, starts in rows.all()}
 
     async def take(self, slot_id: int, now: datetime, *, from_status: SlotStatus = SlotStatus.FREE) -> bool:
-        """R7: the conditional UPDATE is the lock; only one caller sees rowcount 1."""
-        result = await self.session.execute(
-            update(Slot)
-            .where(Slot.id == slot_id, Slot.status == from_status, Slot.starts_at > now)
-            .values(status=SlotStatus.BOOKED)
+        """R7: the conditional UPDATE is the lock; only one caller changes the row."""
+        return await self._update_status(
+            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == from_status, Slot.starts_at > now)
+
+    async def book_free(self, slot_id: int, patient_id: int, account_id: int, now: datetime,
+                        latest: datetime) -> SlotChange | None:
+        """Book a slot in one statement, if everything that decides holds at that moment: the slot is
+        free and within (now, latest]; the person is in this account's card file and confirmed (R2);
+        they have no other future appointment with the slot's doctor. ``None``: something failed,
+        the caller reads the rows to say what."""
+        person = (
+            select(Patient.id)
+            .where(Patient.id == patient_id, Patient.account_id == account_id,
+                   Patient.status == ModerationStatus.CONFIRMED, Patient.removed_at.is_(None))
+            .exists()
         )
-        return _changed(result) == 1
+        other_visit = (
+            select(Appointment.id)
+            .where(Appointment.patient_id == patient_id, Appointment.doctor_id == Slot.doctor_id,
+                   Appointment.status == AppointmentStatus.ACTIVE, Appointment.starts_at > now)
+            .exists()
+        )
+        if not await self._update_status(
+            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.FREE, Slot.starts_at > now,
+            Slot.starts_at <= latest, person, ~other_visit,
+        ):
+            return None
+        return self.changes[-1]
 
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
-        result = await self.session.execute(
-            update(Slot).where(Slot.id == slot_id, Slot.status == expected).values(status=new)
-        )
-        return _changed(result) == 1
+        return await self._update_status(new, Slot.id == slot_id, Slot.status == expected)
 
     async def add(self, slot: Slot) -> Slot:
         self.session.add(slot)
