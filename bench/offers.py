@@ -22,12 +22,10 @@ from bench.common import figure
 from bot.keyboards.callbacks import VisitAction, VisitCb
 from core.access import AccessService
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import SystemClock
 from core.enums import AppointmentSource, AppointmentStatus, SlotStatus, WaitlistStatus
-from core.free_times import FreeTimeCache
 from core.identity import Identity, Staff
-from core.rules import RuleDefaults
+from core.views import Views
 from storage import migrate
 from storage.db import Database
 from storage.models import Appointment, WaitlistEntry
@@ -121,8 +119,7 @@ async def fan_out() -> list[str]:
         with tempfile.TemporaryDirectory() as folder:
             bot, db, appointments = await _started(api, Path(folder), FAN_OUT, same_day=True)
             try:
-                clinic_side = BookingService(db, SystemClock(), CatalogCache(db),
-                                             FreeTimeCache(db, SystemClock(), timedelta(days=14)), RuleDefaults())
+                clinic_side = BookingService(db, SystemClock(), Views.of(db, SystemClock()))
                 identity = await _identity(db)
                 for appointment_id in appointments:  # the whole day, as fast as the database takes it
                     await clinic_side.cancel(identity, appointment_id)

@@ -10,11 +10,9 @@ from sqlalchemy import func, select
 
 from bench.common import T0, database
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.errors import DomainError
-from core.free_times import FreeTimeCache
-from core.rules import RuleDefaults
+from core.views import Views
 from storage.models import Appointment
 from tests import factories
 
@@ -27,8 +25,7 @@ async def run(backend: str) -> str:
         _, (doctor,) = await factories.clinic(db)
         slots = await factories.slots(db, doctor, T0 + timedelta(days=2), SLOTS)
         people = [await factories.account(db, 10_000 + i, T0) for i in range(PATIENTS)]
-        free = FreeTimeCache(db, clock, timedelta(days=14))
-        booking = BookingService(db, clock, CatalogCache(db), free, RuleDefaults())
+        booking = BookingService(db, clock, Views.of(db, clock))
         start = time.perf_counter()
         results = await asyncio.gather(*(
             booking.book(identity, patients[0].id, slots[i % SLOTS].id)

@@ -25,7 +25,10 @@ from tests.fakes.updates import callback_update, message_update
 
 PATIENTS = 300
 CONCURRENCY = 30
+WARMUP = CONCURRENCY  # one untimed round first, in both variants: connections, statement caches
 STEPS = 6  # «Запись к врачу», specialty, doctor, date, time, «Подтвердить»
+STEP_NAMES = ("«Запись к врачу» (who is this, the card file)", "specialty → doctors", "doctor → dates",
+              "date → times", "time → summary", "«Подтвердить» (the booking)")
 
 
 def _peak_mib() -> float:
@@ -42,6 +45,8 @@ async def _bare() -> dict[str, float]:
 
     dp = Dispatcher()
     dp.include_router(router)
+    for update in [message_update(10_000 + i, "Запись к врачу", bot=bot) for i in range(WARMUP)]:
+        await dp.feed_update(bot, update)
     updates = [message_update(10_000 + i % PATIENTS, "Запись к врачу", bot=bot) for i in range(PATIENTS * STEPS)]
     start = time.perf_counter()
     for i in range(0, len(updates), CONCURRENCY):
@@ -50,14 +55,14 @@ async def _bare() -> dict[str, float]:
     return {"updates_per_s": len(updates) / elapsed, "peak_mib": _peak_mib()}
 
 
-async def _bot(backend: str) -> dict[str, float]:
+async def _bot(backend: str, by_step: bool = False) -> dict[str, float]:
     from bench.common import database
 
     async with database(backend) as db:
-        return await _conversations(db)
+        return await _conversations(db, by_step)
 
 
-async def _conversations(db: Database) -> dict[str, float]:
+async def _conversations(db: Database, by_step: bool) -> dict[str, float]:
     from bot.config import Settings
     from bot.container import build_container
     from bot.dispatcher import build_dispatcher
@@ -73,9 +78,9 @@ async def _conversations(db: Database) -> dict[str, float]:
     slots: list[Slot] = []
     for doctor in doctors:
         slots += await factories.slots(db, doctor, now.replace(minute=0, second=0, microsecond=0)
-                                       + (datetime(2000, 1, 3) - datetime(2000, 1, 1)), PATIENTS // 10 + 1,
-                                       status=SlotStatus.FREE)
-    people = [await factories.account(db, 10_000 + i, now) for i in range(PATIENTS)]
+                                       + (datetime(2000, 1, 3) - datetime(2000, 1, 1)),
+                                       (WARMUP + PATIENTS) // 10 + 1, status=SlotStatus.FREE)
+    people = [await factories.account(db, 10_000 + i, now) for i in range(WARMUP + PATIENTS)]
     settings = Settings(bot_token="123456:BENCH", consent_policy_version=factories.CONSENT)  # type: ignore[arg-type]
     container = build_container(settings, db, SystemClock())
     dp = build_dispatcher(container)
@@ -100,22 +105,35 @@ async def _conversations(db: Database) -> dict[str, float]:
                 *(callback_update(user, s.pack(), message_id=1, bot=bot) for s in steps)]
 
     # Built before the clock starts, as the baseline's are: the figure is the bot's, not the fakes'.
-    conversations = [conversation(i) for i in range(PATIENTS)]
+    conversations = [conversation(i) for i in range(WARMUP + PATIENTS)]
 
     async def patient(i: int) -> None:
         for update in conversations[i]:
             await dp.feed_update(bot, update)  # type: ignore[arg-type]
 
+    await asyncio.gather(*(patient(i) for i in range(WARMUP)))
+    timed = range(WARMUP, WARMUP + PATIENTS, CONCURRENCY)
+    result: dict[str, float] = {}
+    if by_step:
+        # Every patient takes step k before anyone takes step k + 1: what each step costs on its own.
+        for step in range(STEPS):
+            start = time.perf_counter()
+            for i in timed:
+                await asyncio.gather(*(dp.feed_update(bot, conversations[j][step])  # type: ignore[arg-type]
+                                       for j in range(i, min(i + CONCURRENCY, WARMUP + PATIENTS))))
+            result[f"step{step}"] = PATIENTS / (time.perf_counter() - start)
+        return result
     start = time.perf_counter()
-    for i in range(0, PATIENTS, CONCURRENCY):
-        await asyncio.gather(*(patient(j) for j in range(i, min(i + CONCURRENCY, PATIENTS))))
+    for i in timed:
+        await asyncio.gather(*(patient(j) for j in range(i, min(i + CONCURRENCY, WARMUP + PATIENTS))))
     elapsed = time.perf_counter() - start
     async with db.read() as uow:
         from sqlalchemy import func, select
 
         from storage.models import Appointment
         booked = await uow.session.scalar(select(func.count()).select_from(Appointment))
-    return {"updates_per_s": PATIENTS * STEPS / elapsed, "peak_mib": _peak_mib(), "booked": float(booked or 0)}
+    return {"updates_per_s": PATIENTS * STEPS / elapsed, "peak_mib": _peak_mib(),
+            "booked": float((booked or 0) - WARMUP)}
 
 
 def _child(variant: str) -> dict[str, float]:
@@ -134,9 +152,17 @@ def run(backends: tuple[str, ...] = ("sqlite",)) -> list[str]:
                      + f" — {int(bot['booked'])} of {PATIENTS} booked")
         lines.append(figure(f"peak memory of the bot process ({backend})", bot["peak_mib"], "MiB",
                             "bare aiogram echo", bare["peak_mib"]))
+    steps = _child("sqlite-steps")
+    for k, name in enumerate(STEP_NAMES):
+        lines.append(figure(f"  step {k + 1}, {name} (sqlite)", steps[f"step{k}"], "updates/s",
+                            "bare aiogram echo", bare["updates_per_s"]))
     return lines
 
 
 if __name__ == "__main__":
-    result = asyncio.run(_bare() if sys.argv[1] == "bare" else _bot(sys.argv[1]))
+    variant = sys.argv[1]
+    if variant == "bare":
+        result = asyncio.run(_bare())
+    else:
+        result = asyncio.run(_bot(variant.removesuffix("-steps"), by_step=variant.endswith("-steps")))
     print(json.dumps(result))

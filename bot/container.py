@@ -22,6 +22,7 @@ from core.ports import EmailSender, IdentityProvider
 from core.reminders import ReminderService
 from core.rules import RuleDefaults, RulesService
 from core.schedule import ScheduleService
+from core.views import Views
 from core.visits import VisitsService
 from core.waitlist import WaitlistService
 from storage.db import Database
@@ -79,11 +80,12 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     secret = (settings.login_secret or settings.bot_token).get_secret_value()
     provider = identity_provider or identity_provider_from(settings)
     policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
-    catalog = CatalogCache(db)
     identities = IdentityCache()
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
-    free_times = FreeTimeCache(db, clock, timedelta(days=horizon), settings.free_times_cache_seconds)
+    views = Views.of(db, clock, horizon_days=horizon, defaults=defaults,
+                     free_times_ttl=settings.free_times_cache_seconds)
+    catalog = views.catalog
     return Container(
         db=db,
         clock=clock,
@@ -94,11 +96,12 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         cardfile=CardFileService(db, clock, staff),
         moderation=ModerationService(db, clock, staff),
         catalog=catalog,
-        free_times=free_times,
-        schedule=ScheduleService(db, clock, catalog, free_times),
-        booking=BookingService(db, clock, catalog, free_times, defaults),
+        free_times=views.free_times,
+        schedule=ScheduleService(db, clock, catalog, views.free_times),
+        booking=BookingService(db, clock, views),
         visits=VisitsService(db, clock, catalog, defaults),
-        rules=RulesService(db, clock, defaults, on_catalog_change=catalog.invalidate),
+        rules=RulesService(db, clock, defaults, on_catalog_change=catalog.invalidate,
+                           on_rules_change=views.rules.forget),
         waitlist=WaitlistService(db, clock, catalog, horizon, defaults),
         reminders=ReminderService(db, clock, day_before=settings.reminder_day_before,
                                   hours_before=settings.reminder_hours_before),

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import NoReturn
 
 from core import slot_events
-from core.catalog import CatalogCache, DoctorInfo
+from core.catalog import DoctorInfo
 from core.clock import Clock
 from core.cutoff import cancel_deadline
 from core.enums import AppointmentSource, AppointmentStatus, SlotStatus
@@ -20,10 +20,11 @@ from core.errors import (
     SlotInPast,
     SlotTaken,
 )
-from core.free_times import FreeTime, FreeTimeCache
+from core.free_times import FreeTime
 from core.identity import Identity
 from core.people import ensure_may_act, own_person
-from core.rules import RuleDefaults, current
+from core.rules import current
+from core.views import Views
 from storage.db import Database
 from storage.models import Appointment, Patient
 from storage.uow import UnitOfWork
@@ -47,20 +48,18 @@ class AppointmentView:
 
 
 class BookingService:
-    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, free: FreeTimeCache,
-                 rule_defaults: RuleDefaults) -> None:
+    def __init__(self, db: Database, clock: Clock, views: Views) -> None:
         self.db = db
         self.clock = clock
-        self.catalog = catalog
-        self.free = free
-        self.horizon = free.horizon
-        self.rule_defaults = rule_defaults
+        self.views = views
+        self.catalog = views.catalog
+        self.free = views.free_times
+        self.horizon = views.horizon
+        self.rule_defaults = views.rules.defaults
 
     async def bookable_people(self, identity: Identity) -> list[Patient]:
         """R5: the people the account may book for; the caller skips the choice when there is one."""
-        account_id = identity.require_account()
-        async with self.db.read() as uow:
-            return await uow.patients.of_account(account_id)
+        return await self.views.people.of_account(identity.require_account())
 
     async def start(self, identity: Identity) -> tuple[list[Patient], Patient | None]:
         """R5: the card file's people, and the one chosen automatically when there is only one."""
@@ -72,9 +71,7 @@ class BookingService:
 
     async def choose(self, identity: Identity, patient_id: int) -> tuple[Patient, bool]:
         """A person picked from the list (R5); also says whether there was a choice to go back to."""
-        account_id = identity.require_account()
-        async with self.db.read() as uow:
-            people = await uow.patients.of_account(account_id)
+        people = await self.bookable_people(identity)
         patient = next((p for p in people if p.id == patient_id), None)
         if patient is None:
             raise NotFound()
@@ -82,19 +79,17 @@ class BookingService:
         return patient, len(people) > 1
 
     async def preview(self, identity: Identity, patient_id: int, slot_id: int) -> tuple[Patient, DoctorInfo, datetime]:
-        """The summary before «Подтвердить»: whose booking, which doctor, when. Display only: the
-        slot comes from the free-time view when it holds it; booking checks everything again."""
-        account_id = identity.require_account()
-        found = self.free.find(slot_id)
-        async with self.db.read() as uow:
-            patient = await uow.patients.owned_by(account_id, patient_id)
-            if found is None:
-                slot = await uow.slots.get(slot_id)
-                if slot is not None:
-                    found = slot.doctor_id, FreeTime(slot.id, slot.starts_at)
-        if patient is None or found is None:
-            raise NotFound()
+        """The summary before «Подтвердить»: whose booking, which doctor, when. Display only, from
+        memory where it can be; booking checks everything again."""
+        patient = await self.views.people.person(identity.require_account(), patient_id)
         ensure_may_act(patient)
+        found = self.free.find(slot_id)
+        if found is None:
+            async with self.db.read() as uow:
+                slot = await uow.slots.get(slot_id)
+            if slot is None:
+                raise NotFound()
+            found = slot.doctor_id, FreeTime(slot.id, slot.starts_at)
         doctor_id, free = found
         return patient, await self.catalog.doctor(doctor_id), free.starts_at
 
@@ -109,14 +104,14 @@ class BookingService:
     async def book(self, identity: Identity, patient_id: int, slot_id: int) -> AppointmentView:
         account_id = identity.require_account()
         now = self.clock.now()
-        # The person's data and the rules are read before the write transaction: on SQLite writers
-        # queue one at a time, so the fewer statements a booking holds the line for, the better.
-        # The UPDATE below re-checks everything that decides (R2, R7), so nothing read here can be
-        # stale in a way that matters: a confirmed person's policy and SNILS do not change.
-        async with self.db.read() as uow:
-            patient = await own_person(uow, account_id, patient_id)
-            rules = await current(uow, self.rule_defaults)
+        # The person and the rules come from memory, not from the write transaction: on SQLite
+        # writers queue one at a time, so the fewer statements a booking holds the line for, the
+        # better. The UPDATE below re-checks everything that decides (R2, R7), so nothing taken from
+        # memory can be stale in a way that matters: a confirmed person's policy and SNILS do not
+        # change, and the rules only print the cancel deadline.
+        patient = await self.views.people.person(account_id, patient_id)
         ensure_may_act(patient)
+        rules = await self.views.rules.get()
         async with self.db.write() as uow:
             # R7: one conditional UPDATE decides: the slot is free and in the window, the person is
             # this account's and confirmed, and has no other future visit to this doctor. A held

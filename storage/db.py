@@ -10,12 +10,28 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
+from storage.models import Patient
+from storage.repositories.patients import CARD_FILES_CHANGED
 from storage.repositories.schedule import SlotChange
 from storage.uow import UnitOfWork
 
 # What a committed transaction did to slots: the changes, or None when it changed them in bulk.
 SlotListener = Callable[[list[SlotChange] | None], None]
+# The accounts whose card files (their people, a status, a removal) a committed transaction changed.
+CardFileListener = Callable[[set[int]], None]
+
+
+class _WriteSession(Session):
+    """The session of ``write()``: it notes whose card file each flush touches."""
+
+
+@event.listens_for(_WriteSession, "before_flush")
+def _note_card_files(session: Session, _context: Any, _instances: Any) -> None:
+    touched = {row.account_id for row in (*session.new, *session.dirty, *session.deleted) if isinstance(row, Patient)}
+    if touched:
+        session.info.setdefault(CARD_FILES_CHANGED, set()).update(touched)
 
 _BEGIN_OPTION = "sqlite_begin"
 
@@ -66,12 +82,13 @@ class Database:
     def __init__(self, url: str, *, on_outbox: Callable[[], None] | None = None, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self._writes = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_WriteSession)
         self._reads = async_sessionmaker(
             self.engine.execution_options(**{_BEGIN_OPTION: "AUTOCOMMIT"}), expire_on_commit=False
         )
         self.on_outbox = on_outbox
         self._slot_listeners: list[SlotListener] = []
+        self._card_file_listeners: list[CardFileListener] = []
         # SQLite has one writer at a time. Waiting for it on an asyncio lock costs nothing; waiting in
         # SQLite's busy handler sleeps in coarse steps and starves every other update of this process.
         # Other processes still meet BEGIN IMMEDIATE and the busy timeout.
@@ -80,6 +97,10 @@ class Database:
     def listen_slots(self, listener: SlotListener) -> None:
         """Told after each commit that changed slots (in-memory views of free time keep up with it)."""
         self._slot_listeners.append(listener)
+
+    def listen_card_files(self, listener: CardFileListener) -> None:
+        """Told after each commit that changed people of card files (cached card files forget them)."""
+        self._card_file_listeners.append(listener)
 
     @property
     def is_sqlite(self) -> bool:
@@ -113,6 +134,10 @@ class Database:
             if uow.slots.changes or uow.slots.bulk_changed:
                 for listener in self._slot_listeners:
                     listener(None if uow.slots.bulk_changed else uow.slots.changes)
+            card_files: set[int] = session.info.get(CARD_FILES_CHANGED, set())
+            if card_files:
+                for on_card_files in self._card_file_listeners:
+                    on_card_files(card_files)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:

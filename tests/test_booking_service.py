@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import AppointmentStatus, ModerationStatus, SlotStatus
 from core.errors import (
@@ -21,15 +20,14 @@ from core.errors import (
     SlotInPast,
     SlotTaken,
 )
-from core.free_times import FreeTimeCache
-from core.rules import RuleDefaults
+from core.views import Views
 from storage.db import Database
 from storage.models import Appointment, Slot
 from tests import factories
 
 
 def service(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults())
+    return BookingService(db, clock, Views.of(db, clock))
 
 
 async def test_one_slot_many_patients_exactly_one_wins(db: Database, clock: FixedClock) -> None:

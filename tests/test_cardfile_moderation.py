@@ -23,11 +23,11 @@ from core.errors import (
     OwnerCannotBeRemoved,
     PersonNotConfirmed,
 )
-from core.free_times import FreeTimeCache
 from core.identity import Identity, Staff
 from core.moderation import ModerationService
 from core.notify import Kind
 from core.rules import RuleDefaults
+from core.views import Views
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Offer, Patient
@@ -42,7 +42,7 @@ def card_file(db: Database, clock: FixedClock) -> CardFileService:
 
 
 def booking(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults())
+    return BookingService(db, clock, Views.of(db, clock))
 
 
 async def newcomer(db: Database, clock: FixedClock, telegram_id: int = 7) -> Identity:
@@ -238,7 +238,7 @@ async def test_removing_a_person_with_an_offer_passes_the_held_time_on(db: Datab
     (slot,) = await factories.slots(db, doctor, clock.now() + timedelta(days=3), 1)
     booker, (boris,) = await factories.account(db, 500, clock.now())
     catalog = CatalogCache(db)
-    bookings = BookingService(db, clock, catalog, FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults())
+    bookings = BookingService(db, clock, Views.of(db, clock, catalog=catalog))
     waitlist = WaitlistService(db, clock, catalog, 14, RuleDefaults())
     view = await bookings.book(booker, boris.id, slot.id)
     identity, (_, masha) = await factories.account(db, 7, clock.now(), people=2)

@@ -29,9 +29,9 @@ from core.enums import (
 from core.fhir import BundleRejected, ImportReport, import_bundle, parse_bundle, read_bundle_file
 from core.fhir.demo_bundle import build_demo_bundle
 from core.fhir.model import EXT_SOURCE, EXT_TIMEZONE, SID_OMS, SID_SNILS
-from core.free_times import FreeTimeCache
 from core.notify import Kind
 from core.rules import RuleDefaults
+from core.views import Views
 from core.visits import VisitsService
 from storage.db import Database
 from storage.demo import DOCTORS, FULLY_BOOKED, load_demo
@@ -316,7 +316,7 @@ def test_not_a_bundle_is_refused() -> None:
 async def _book_through_portal(db: Database, clock: FixedClock, external_id: str) -> tuple[int, int]:
     """A patient books the slot in the bot; returns (appointment id, telegram chat id)."""
     identity, (anna,) = await factories.account(db, 77, clock.now())
-    booking = BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults())
+    booking = BookingService(db, clock, Views.of(db, clock))
     view = await booking.book(identity, anna.id, (await slot(db, external_id)).id)
     return view.id, identity.chat_id
 

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import event, update
 
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import SlotStatus
 from core.errors import SlotTaken
 from core.fhir import import_bundle
 from core.free_times import FreeTimeCache
 from core.rules import RuleDefaults
+from core.views import Views
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Doctor, Slot
@@ -49,9 +49,10 @@ async def test_booking_here_hides_the_time_at_once(db: Database, clock: FixedClo
     _, (doctor,) = await factories.clinic(db)
     a, b, c = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 3)
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    free = view(db, clock)
+    views = Views.of(db, clock)
+    free = views.free_times
     assert await shown(free, doctor) == [a.id, b.id, c.id]
-    booking = BookingService(db, clock, CatalogCache(db), free, RuleDefaults())
+    booking = BookingService(db, clock, views)
     await booking.book(identity, anna.id, b.id)
     assert await shown(free, doctor) == [a.id, c.id]
     assert free.find(b.id) is None
@@ -61,8 +62,9 @@ async def test_cancel_here_shows_the_time_again_at_once(db: Database, clock: Fix
     _, (doctor,) = await factories.clinic(db)
     a, b = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 2)
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    free = view(db, clock)
-    booking = BookingService(db, clock, CatalogCache(db), free, RuleDefaults())
+    views = Views.of(db, clock)
+    free = views.free_times
+    booking = BookingService(db, clock, views)
     booked = await booking.book(identity, anna.id, a.id)
     assert await shown(free, doctor) == [b.id]
     await booking.cancel(identity, booked.id)
@@ -75,10 +77,10 @@ async def test_cancelled_time_held_for_the_queue_is_not_shown(db: Database, cloc
     """R10: a freed time offered to a waiting patient is held, not free, in the view too."""
     _, (doctor,) = await factories.clinic(db)
     (slot,) = await factories.slots(db, doctor, clock.now() + timedelta(days=3), 1)
-    free = view(db, clock)
-    catalog = CatalogCache(db)
-    booking = BookingService(db, clock, catalog, free, RuleDefaults())
-    waitlist = WaitlistService(db, clock, catalog, 14, RuleDefaults())
+    views = Views.of(db, clock)
+    free = views.free_times
+    booking = BookingService(db, clock, views)
+    waitlist = WaitlistService(db, clock, views.catalog, 14, RuleDefaults())
     booker, (boris,) = await factories.account(db, 1, clock.now())
     waiting, (vera,) = await factories.account(db, 2, clock.now())
     booked = await booking.book(booker, boris.id, slot.id)
@@ -104,8 +106,9 @@ async def test_refused_booking_shows_fresh_times(db: Database, clock: FixedClock
     _, (doctor,) = await factories.clinic(db)
     a, b = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 2)
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    free = view(db, clock)
-    booking = BookingService(db, clock, CatalogCache(db), free, RuleDefaults())
+    views = Views.of(db, clock)
+    free = views.free_times
+    booking = BookingService(db, clock, views)
     assert await shown(free, doctor) == [a.id, b.id]
     await behind_the_views_back(db, a.id, SlotStatus.BOOKED)
     with pytest.raises(SlotTaken):

@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import AppointmentSource, AppointmentStatus
 from core.errors import CutoffPassed, InvalidInput, NotAllowed
-from core.free_times import FreeTimeCache
 from core.notify import Kind
 from core.reminders import ReminderService
 from core.rules import RuleDefaults, Rules, RulesService, seed_defaults
+from core.views import Views
 from storage.db import Database
 from storage.models import AuditEntry, OutboxMessage, SystemRule
 from tests import factories
@@ -35,7 +34,7 @@ def rules(db: Database, clock: FixedClock) -> RulesService:
 
 
 def booking(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14)), DEFAULTS)
+    return BookingService(db, clock, Views.of(db, clock, defaults=DEFAULTS))
 
 
 async def stored_rules(db: Database) -> dict[str, str]:

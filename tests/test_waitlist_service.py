@@ -13,10 +13,10 @@ from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import OfferStatus, SlotStatus, WaitlistStatus
 from core.errors import AlreadyQueued, FreeTimeExists, NotFound, OfferGone, OnePerDoctor, SlotTaken, WaitlistClosed
-from core.free_times import FreeTimeCache
 from core.identity import Identity
 from core.notify import Kind
 from core.rules import RuleDefaults
+from core.views import Views
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Appointment, Doctor, Offer, OutboxMessage, Slot
@@ -26,7 +26,7 @@ from tests import factories
 def services(db: Database, clock: FixedClock) -> tuple[WaitlistService, BookingService]:
     catalog = CatalogCache(db)
     return (WaitlistService(db, clock, catalog, 14, RuleDefaults(offer_minutes=120)),
-            BookingService(db, clock, catalog, FreeTimeCache(db, clock, timedelta(days=14)), RuleDefaults()))
+            BookingService(db, clock, Views.of(db, clock, catalog=catalog)))
 
 
 async def booked_doctor(db: Database, clock: FixedClock, *, waitlist: bool = True, doctors: int = 1,

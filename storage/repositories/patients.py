@@ -8,6 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.enums import ModerationStatus
 from storage.models import Patient
 
+# Session info key: the accounts whose card files this transaction changed (see storage.db).
+CARD_FILES_CHANGED = "card_files_changed"
+
 
 class PatientRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -61,9 +64,13 @@ class PatientRepo:
         self, patient_id: int, status: ModerationStatus, reason: str | None, by: int, now: datetime
     ) -> bool:
         """The first decision wins: only a pending person changes."""
-        result = await self.session.execute(
+        account_id = await self.session.scalar(
             update(Patient)
             .where(Patient.id == patient_id, Patient.status == ModerationStatus.PENDING)
             .values(status=status, rejection_reason=reason, decided_by=by, decided_at=now)
+            .returning(Patient.account_id)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if account_id is None:
+            return False
+        self.session.info.setdefault(CARD_FILES_CHANGED, set()).add(account_id)
+        return True

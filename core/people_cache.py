@@ -1,0 +1,54 @@
+"""The people of each account's card file, kept in memory for the screens of «Запись к врачу».
+
+Booking shows the person's name on several screens and needs their policy and SNILS for the
+appointment row; a card file changes only when its owner edits it or a moderator decides. The
+entries are snapshots, read-only: every committed change of a card file makes this process forget
+that account at once (``Database.listen_card_files``), another process's change shows after
+``ttl``. Nothing here authorizes an action: booking re-checks the person in its UPDATE (R2).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from core.errors import NotFound
+from storage.db import Database
+from storage.models import Patient
+
+
+class PeopleCache:
+    def __init__(self, db: Database, ttl_seconds: float = 10.0, max_accounts: int = 100_000) -> None:
+        self.db = db
+        self.ttl = ttl_seconds
+        self.max_accounts = max_accounts
+        self._entries: dict[int, tuple[float, tuple[Patient, ...]]] = {}
+        # A read that started before a change must not store what it saw after the change landed.
+        self._versions: dict[int, int] = {}
+        db.listen_card_files(self.forget)
+
+    async def of_account(self, account_id: int) -> list[Patient]:
+        """The account's people, owner first, as the card file lists them."""
+        entry = self._entries.get(account_id)
+        if entry is not None and entry[0] >= time.monotonic():
+            return list(entry[1])
+        version = self._versions.get(account_id, 0)
+        async with self.db.read() as uow:
+            people = tuple(await uow.patients.of_account(account_id))
+        if version == self._versions.get(account_id, 0):
+            if len(self._entries) >= self.max_accounts:
+                self._entries.clear()  # crude but bounded, like the identity cache
+            self._entries[account_id] = (time.monotonic() + self.ttl, people)
+        return list(people)
+
+    async def person(self, account_id: int, patient_id: int) -> Patient:
+        """A person of this account's card file; any other id (a forged button) is «not found»."""
+        for patient in await self.of_account(account_id):
+            if patient.id == patient_id:
+                return patient
+        raise NotFound()
+
+    def forget(self, account_ids: Iterable[int]) -> None:
+        for account_id in account_ids:
+            self._versions[account_id] = self._versions.get(account_id, 0) + 1
+            self._entries.pop(account_id, None)
