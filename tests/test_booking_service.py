@@ -60,6 +60,16 @@ async def test_double_tap_books_once(db: Database, clock: FixedClock) -> None:
     assert outcomes in (["AppointmentView", "SlotTaken"], ["AppointmentView", "OnePerDoctor"])
 
 
+async def test_two_times_of_one_doctor_at_once_book_one(db: Database, clock: FixedClock) -> None:
+    """One visit per doctor holds under concurrency too: two devices, two different times, one booking."""
+    _, (doctor,) = await factories.clinic(db)
+    slots = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 4)
+    identity, (anna,) = await factories.account(db, 1, clock.now())
+    booking = service(db, clock)
+    results = await asyncio.gather(*(booking.book(identity, anna.id, s.id) for s in slots), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["AppointmentView"] + ["OnePerDoctor"] * 3
+
+
 async def test_one_future_appointment_per_doctor(db: Database, clock: FixedClock) -> None:
     _, (doctor,) = await factories.clinic(db)
     a, b = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 2)

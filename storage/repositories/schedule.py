@@ -144,6 +144,11 @@ class SlotRepo:
                    Appointment.status == AppointmentStatus.ACTIVE, Appointment.starts_at > now)
             .exists()
         )
+        if self.session.get_bind().dialect.name != "sqlite":
+            # Two bookings of one person for two times of one doctor must not both pass the NOT EXISTS
+            # below: on PostgreSQL each would not see the other's new row. Locking the person's row
+            # queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
+            await self.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
         if not await self._update_status(
             SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.FREE, Slot.starts_at > now,
             Slot.starts_at <= latest, person, ~other_visit,
