@@ -34,6 +34,11 @@ def view(db: Database, clock: FixedClock, ttl: float = 60.0) -> FreeTimeCache:
     return FreeTimeCache(db, clock, HORIZON, ttl)
 
 
+def booking_and_view(db: Database, clock: FixedClock) -> tuple[BookingService, FreeTimeCache]:
+    views = Views.of(db, clock)
+    return BookingService(db, clock, views), views.free_times
+
+
 async def shown(free: FreeTimeCache, doctor: Doctor) -> list[int]:
     return [t.slot_id for t in await free.times(doctor.id)]
 
@@ -49,10 +54,8 @@ async def test_booking_here_hides_the_time_at_once(db: Database, clock: FixedClo
     _, (doctor,) = await factories.clinic(db)
     a, b, c = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 3)
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    views = Views.of(db, clock)
-    free = views.free_times
+    booking, free = booking_and_view(db, clock)
     assert await shown(free, doctor) == [a.id, b.id, c.id]
-    booking = BookingService(db, clock, views)
     await booking.book(identity, anna.id, b.id)
     assert await shown(free, doctor) == [a.id, c.id]
     assert free.find(b.id) is None
@@ -62,9 +65,7 @@ async def test_cancel_here_shows_the_time_again_at_once(db: Database, clock: Fix
     _, (doctor,) = await factories.clinic(db)
     a, b = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 2)
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    views = Views.of(db, clock)
-    free = views.free_times
-    booking = BookingService(db, clock, views)
+    booking, free = booking_and_view(db, clock)
     booked = await booking.book(identity, anna.id, a.id)
     assert await shown(free, doctor) == [b.id]
     await booking.cancel(identity, booked.id)
@@ -106,9 +107,7 @@ async def test_refused_booking_shows_fresh_times(db: Database, clock: FixedClock
     _, (doctor,) = await factories.clinic(db)
     a, b = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 2)
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    views = Views.of(db, clock)
-    free = views.free_times
-    booking = BookingService(db, clock, views)
+    booking, free = booking_and_view(db, clock)
     assert await shown(free, doctor) == [a.id, b.id]
     await behind_the_views_back(db, a.id, SlotStatus.BOOKED)
     with pytest.raises(SlotTaken):
