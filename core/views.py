@@ -6,7 +6,7 @@ them authorizes anything: services decide against the database in their transact
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from core.catalog import CatalogCache
@@ -23,10 +23,10 @@ class Views:
     free_times: FreeTimeCache
     people: PeopleCache
     rules: RulesCache
-    horizon: timedelta = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "horizon", self.free_times.horizon)
+    @property
+    def horizon(self) -> timedelta:
+        return self.free_times.horizon
 
     @classmethod
     def of(cls, db: Database, clock: Clock, *, horizon_days: int = 14, defaults: RuleDefaults | None = None,

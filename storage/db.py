@@ -69,8 +69,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Connections beyond the pool are closed on return, and reopening one costs a thread and
         # the PRAGMAs each time: keep as many as the updates handled at once would use.
         kwargs.setdefault("pool_size", 20)
-        # Nothing is left open to reset when a connection goes back: reads run without a transaction
-        # and ``write()`` always commits or rolls back. Skipping the reset saves a thread hop per use.
+        # The session has already ended its transaction when a connection goes back (reads roll
+        # back, ``write()`` commits or rolls back), so the pool's own rollback is a second one: a
+        # wasted hop to the driver's thread per use.
         kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
