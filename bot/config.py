@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     booking_horizon_days: int = 14
     # Free times are kept in memory: this process's own changes show at once, another process's
-    # (the import command, a second bot instance) after this many seconds.
+    # (`python -m bot import-fhir`, a second bot instance) after this many seconds.
     free_times_cache_seconds: float = 15.0
     default_cancel_cutoff: time = time(18, 0)
     default_offer_minutes: int = 120
