@@ -112,20 +112,21 @@ async def _conversations(db: Database, by_step: bool) -> dict[str, float]:
             await dp.feed_update(bot, update)  # type: ignore[arg-type]
 
     await asyncio.gather(*(patient(i) for i in range(WARMUP)))
-    timed = range(WARMUP, WARMUP + PATIENTS, CONCURRENCY)
-    result: dict[str, float] = {}
+    # The timed patients, CONCURRENCY at a time.
+    rounds = [range(i, i + CONCURRENCY) for i in range(WARMUP, WARMUP + PATIENTS, CONCURRENCY)]
     if by_step:
         # Every patient takes step k before anyone takes step k + 1: what each step costs on its own.
+        result: dict[str, float] = {}
         for step in range(STEPS):
             start = time.perf_counter()
-            for i in timed:
+            for batch in rounds:
                 await asyncio.gather(*(dp.feed_update(bot, conversations[j][step])  # type: ignore[arg-type]
-                                       for j in range(i, min(i + CONCURRENCY, WARMUP + PATIENTS))))
+                                       for j in batch))
             result[f"step{step}"] = PATIENTS / (time.perf_counter() - start)
         return result
     start = time.perf_counter()
-    for i in timed:
-        await asyncio.gather(*(patient(j) for j in range(i, min(i + CONCURRENCY, WARMUP + PATIENTS))))
+    for batch in rounds:
+        await asyncio.gather(*(patient(j) for j in batch))
     elapsed = time.perf_counter() - start
     async with db.read() as uow:
         from sqlalchemy import func, select

@@ -14,7 +14,6 @@ from core.booking import BookingService
 from core.cardfile import CardFileService
 from core.catalog import CatalogCache
 from core.clock import Clock
-from core.free_times import FreeTimeCache
 from core.identity import IdentityCache, Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
@@ -39,7 +38,6 @@ class Container:
     cardfile: CardFileService
     moderation: ModerationService
     catalog: CatalogCache
-    free_times: FreeTimeCache
     schedule: ScheduleService
     booking: BookingService
     visits: VisitsService
@@ -96,7 +94,6 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         cardfile=CardFileService(db, clock, staff),
         moderation=ModerationService(db, clock, staff),
         catalog=catalog,
-        free_times=views.free_times,
         schedule=ScheduleService(db, clock, catalog, views.free_times),
         booking=BookingService(db, clock, views),
         visits=VisitsService(db, clock, catalog, defaults),

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 
 from core.clock import Clock
 from core.enums import SlotStatus
+from storage.changes import SlotChange
 from storage.db import Database
-from storage.repositories.schedule import SlotChange
 
 _Key = tuple[datetime, int]  # (starts_at, slot_id): sorted by time, unique by id
 

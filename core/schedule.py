@@ -14,8 +14,6 @@ from core.free_times import FreeTime, FreeTimeCache
 from core.identity import Identity
 from storage.db import Database
 
-__all__ = ["DoctorChoice", "DoctorPage", "FreeTime", "ScheduleCell", "ScheduleService"]
-
 
 @dataclass(frozen=True)
 class DoctorChoice:

@@ -173,7 +173,7 @@ class WaitlistService:
                 raise OnePerDoctor(existing.starts_at)
             if not await uow.waitlist.answer_offer(offer.id, OfferStatus.CONFIRMED, now):
                 raise OfferGone()
-            if not await uow.slots.take(slot.id, now, from_status=SlotStatus.HELD):
+            if not await uow.slots.take_held(slot.id, now):
                 raise OfferGone()
             await uow.waitlist.set_status(entry.id, WaitlistStatus.BOOKED, expected=OPEN, now=now)
             appointment = await uow.appointments.add(Appointment(

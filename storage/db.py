@@ -10,11 +10,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
 
-from storage.models import Patient
-from storage.repositories.patients import CARD_FILES_CHANGED
-from storage.repositories.schedule import SlotChange
+from storage.changes import SlotChange, WriteSession, changes_of
 from storage.uow import UnitOfWork
 
 # What a committed transaction did to slots: the changes, or None when it changed them in bulk.
@@ -22,16 +19,6 @@ SlotListener = Callable[[list[SlotChange] | None], None]
 # The accounts whose card files (their people, a status, a removal) a committed transaction changed.
 CardFileListener = Callable[[set[int]], None]
 
-
-class _WriteSession(Session):
-    """The session of ``write()``: it notes whose card file each flush touches."""
-
-
-@event.listens_for(_WriteSession, "before_flush")
-def _note_card_files(session: Session, _context: Any, _instances: Any) -> None:
-    touched = {row.account_id for row in (*session.new, *session.dirty, *session.deleted) if isinstance(row, Patient)}
-    if touched:
-        session.info.setdefault(CARD_FILES_CHANGED, set()).update(touched)
 
 _BEGIN_OPTION = "sqlite_begin"
 
@@ -83,7 +70,7 @@ class Database:
     def __init__(self, url: str, *, on_outbox: Callable[[], None] | None = None, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self._writes = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=_WriteSession)
+        self._writes = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=WriteSession)
         self._reads = async_sessionmaker(
             self.engine.execution_options(**{_BEGIN_OPTION: "AUTOCOMMIT"}), expire_on_commit=False
         )
@@ -132,13 +119,13 @@ class Database:
                 return
             if uow.outbox.written and self.on_outbox is not None:
                 self.on_outbox()
-            if uow.slots.changes or uow.slots.bulk_changed:
-                for listener in self._slot_listeners:
-                    listener(None if uow.slots.bulk_changed else uow.slots.changes)
-            card_files: set[int] = session.info.get(CARD_FILES_CHANGED, set())
-            if card_files:
+            changes = changes_of(session)
+            if changes.slots or changes.slots_in_bulk:
+                for on_slots in self._slot_listeners:
+                    on_slots(None if changes.slots_in_bulk else changes.slots)
+            if changes.card_files:
                 for on_card_files in self._card_file_listeners:
-                    on_card_files(card_files)
+                    on_card_files(changes.card_files)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:

@@ -11,7 +11,8 @@ from bot.texts import booking as texts
 from bot.texts import common
 from bot.texts.common import WEEKDAYS, day_month, local
 from core.catalog import DoctorInfo, SpecialtyInfo
-from core.schedule import DoctorPage, FreeTime, ScheduleCell
+from core.free_times import FreeTime
+from core.schedule import DoctorPage, ScheduleCell
 from storage.models import Patient
 
 PAGE = 8

@@ -93,7 +93,6 @@ class _Import:
             await slots_freed(self.uow, freed, self.now)
             self.report.slots_freed = len(freed)
         if self.report.changed:
-            self.uow.slots.changed_in_bulk()  # in-memory views of free time start over after the commit
             r = self.report
             self.uow.audit.record(self.now, "clinic.import", details={
                 "organizations": vars(r.organizations), "doctors": vars(r.doctors), "slots": vars(r.slots),

@@ -6,10 +6,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import ModerationStatus
+from storage.changes import changes_of
 from storage.models import Patient
-
-# Session info key: the accounts whose card files this transaction changed (see storage.db).
-CARD_FILES_CHANGED = "card_files_changed"
 
 
 class PatientRepo:
@@ -72,5 +70,5 @@ class PatientRepo:
         )
         if account_id is None:
             return False
-        self.session.info.setdefault(CARD_FILES_CHANGED, set()).add(account_id)
+        changes_of(self.session).card_files.add(account_id)
         return True

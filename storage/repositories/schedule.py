@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
+from storage.changes import SlotChange, changes_of
 from storage.models import Appointment, Patient, Slot
 
 
@@ -16,34 +16,20 @@ def _changed(result: object) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class SlotChange:
-    """A slot's status as this transaction left it; handed to in-memory views after the commit."""
-
-    slot_id: int
-    doctor_id: int
-    starts_at: datetime
-    status: SlotStatus
-
-
 class SlotRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.changes: list[SlotChange] = []
-        self.bulk_changed = False  # slots changed row by row (an import): views start over
 
-    def changed_in_bulk(self) -> None:
-        self.bulk_changed = True
-
-    async def _update_status(self, new: SlotStatus, *where: Any) -> bool:
-        """One conditional UPDATE; the row it changed, if any, is remembered for after the commit."""
+    async def _update_status(self, new: SlotStatus, *where: Any) -> SlotChange | None:
+        """One conditional UPDATE; the row it changed, if any, is noted for after the commit."""
         row = (await self.session.execute(
             update(Slot).where(*where).values(status=new).returning(Slot.id, Slot.doctor_id, Slot.starts_at)
         )).first()
         if row is None:
-            return False
-        self.changes.append(SlotChange(row.id, row.doctor_id, row.starts_at, new))
-        return True
+            return None
+        change = SlotChange(row.id, row.doctor_id, row.starts_at, new)
+        changes_of(self.session).slots.append(change)
+        return change
 
     async def get(self, slot_id: int) -> Slot | None:
         return await self.session.get(Slot, slot_id)
@@ -93,38 +79,10 @@ class SlotRepo:
         )
         return list(rows)
 
-    async def free_in(self, doctor_id: int, after: datetime, before: datetime) -> list[Slot]:
-        rows = await self.session.scalars(
-            select(Slot)
-            .where(
-                Slot.doctor_id == doctor_id,
-                Slot.status == SlotStatus.FREE,
-                Slot.starts_at > after,
-                Slot.starts_at < before,
-            )
-            .order_by(Slot.starts_at)
-        )
-        return list(rows)
-
-    async def next_free(self, doctor_ids: Sequence[int], after: datetime, before: datetime) -> dict[int, datetime]:
-        if not doctor_ids:
-            return {}
-        rows = await self.session.execute(
-            select(Slot.doctor_id, func.min(Slot.starts_at))
-            .where(
-                Slot.doctor_id.in_(doctor_ids),
-                Slot.status == SlotStatus.FREE,
-                Slot.starts_at > after,
-                Slot.starts_at < before,
-            )
-            .group_by(Slot.doctor_id)
-        )
-        return {doctor_id: starts for doctor_id, starts in rows.all()}
-
-    async def take(self, slot_id: int, now: datetime, *, from_status: SlotStatus = SlotStatus.FREE) -> bool:
-        """R7: the conditional UPDATE is the lock; only one caller changes the row."""
+    async def take_held(self, slot_id: int, now: datetime) -> bool:
+        """A slot held for a waitlisted patient becomes theirs (R11); only one caller changes the row."""
         return await self._update_status(
-            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == from_status, Slot.starts_at > now)
+            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.HELD, Slot.starts_at > now) is not None
 
     async def book_free(self, slot_id: int, patient_id: int, account_id: int, now: datetime,
                         latest: datetime) -> SlotChange | None:
@@ -149,15 +107,13 @@ class SlotRepo:
             # below: on PostgreSQL each would not see the other's new row. Locking the person's row
             # queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
             await self.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-        if not await self._update_status(
+        return await self._update_status(
             SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.FREE, Slot.starts_at > now,
             Slot.starts_at <= latest, person, ~other_visit,
-        ):
-            return None
-        return self.changes[-1]
+        )
 
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
-        return await self._update_status(new, Slot.id == slot_id, Slot.status == expected)
+        return await self._update_status(new, Slot.id == slot_id, Slot.status == expected) is not None
 
     async def add(self, slot: Slot) -> Slot:
         self.session.add(slot)

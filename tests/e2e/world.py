@@ -47,9 +47,9 @@ async def fully_book(db: Database, doctor_external_id: str) -> None:
     """Every free time of a doctor taken elsewhere, as the clinic's system would report it."""
     target = await doctor(db, doctor_external_id)
     async with db.write() as uow:
-        for slot in await uow.slots.free_in(target.id, datetime(2000, 1, 1, tzinfo=UTC),
-                                            datetime(2100, 1, 1, tzinfo=UTC)):
-            await uow.slots.set_status(slot.id, SlotStatus.BOOKED, expected=SlotStatus.FREE)
+        for _, slot_id, _ in await uow.slots.free_of_doctors([target.id], datetime(2000, 1, 1, tzinfo=UTC),
+                                                              datetime(2100, 1, 1, tzinfo=UTC)):
+            await uow.slots.set_status(slot_id, SlotStatus.BOOKED, expected=SlotStatus.FREE)
         await uow.commit()
 
 
