@@ -22,21 +22,23 @@ from bot.handlers import (
 )
 from bot.middlewares import IdentityMiddleware
 
+ROUTERS = (
+    errors.router,
+    start.router,
+    moderation.router,
+    cardfile.router,
+    booking.router,
+    visits.router,
+    waitlist.router,
+    operator.router,
+    login.router,
+    person_form.router,
+    fallback.router,  # last: claims whatever nobody else did
+)
+
 
 def build_dispatcher(container: Container, storage: BaseStorage | None = None) -> Dispatcher:
     dp = Dispatcher(storage=storage or MemoryStorage(), **container.workflow_data())
     dp.update.outer_middleware(IdentityMiddleware(container.access))
-    dp.include_routers(
-        errors.router,
-        start.router,
-        moderation.router,
-        cardfile.router,
-        booking.router,
-        visits.router,
-        waitlist.router,
-        operator.router,
-        login.router,
-        person_form.router,
-        fallback.router,  # last: claims whatever nobody else did
-    )
+    dp.include_routers(*ROUTERS)
     return dp

@@ -1,15 +1,37 @@
-"""Filters shared by conversations."""
+"""Filters shared by conversations.
+
+Classes, not ``F.text == …``: aiogram runs a plain callable filter (a magic filter is one) in a
+worker thread, so each handler it tries costs a thread round trip; a ``Filter`` is awaited in place.
+"""
 
 from __future__ import annotations
 
-from aiogram import F
-from aiogram.utils.magic_filter import MagicFilter
+from aiogram.filters import Filter
+from aiogram.types import Message
 
 from bot.texts import common
 
-MENU_TEXTS = (common.BTN_BOOK, common.BTN_CARDFILE, common.BTN_HELP, common.BTN_MODERATION,
-              common.BTN_RULES, common.BTN_MENU)
+MENU_TEXTS = frozenset((common.BTN_BOOK, common.BTN_CARDFILE, common.BTN_HELP, common.BTN_MODERATION,
+                        common.BTN_RULES, common.BTN_MENU))
 
-# An answer typed into a form: not a command and not a tap on the menu keyboard, which must
-# always work, even halfway through a form.
-TYPED: MagicFilter = F.text & ~F.text.startswith("/") & ~F.text.in_(MENU_TEXTS)
+
+class MenuButton(Filter):
+    """A tap on one button of the menu keyboard: the message is exactly its text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def __call__(self, message: Message) -> bool:
+        return message.text == self.text
+
+
+class Typed(Filter):
+    """An answer typed into a form: not a command and not a tap on the menu keyboard, which must
+    always work, even halfway through a form."""
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text
+        return bool(text) and not text.startswith("/") and text not in MENU_TEXTS  # type: ignore[union-attr]
+
+
+TYPED = Typed()

@@ -10,7 +10,7 @@ from aiogram.methods import SendMessage
 
 from bot.config import Settings
 from bot.container import build_container
-from bot.dispatcher import build_dispatcher
+from bot.dispatcher import ROUTERS, build_dispatcher
 from bot.keyboards.callbacks import BookCb, BookStep
 from bot.texts.common import SOMETHING_WRONG
 from core.clock import SystemClock
@@ -38,3 +38,16 @@ async def test_double_tap_on_a_doctor_is_harmless(sqlite_db: Database) -> None:
     sent = [c.method.text for c in session.calls if isinstance(c.method, SendMessage)]
     assert SOMETHING_WRONG not in sent
     assert len(session.answered_queries) == 2
+
+
+def test_no_filter_of_the_bot_runs_in_a_worker_thread() -> None:
+    """aiogram runs a plain callable filter (``F.text == …`` is one) in a worker thread: a thread
+    round trip for every handler tried on every update. Every filter of the bot is awaited in place."""
+    checked = 0
+    for router in ROUTERS:
+        for name, observer in router.observers.items():
+            for handler in observer.handlers:
+                for event_filter in handler.filters or ():
+                    assert event_filter.awaitable, f"{router.name} {name}: {event_filter.callback!r}"
+                    checked += 1
+    assert checked > 40

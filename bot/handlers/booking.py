@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import BookCb, BookStep
@@ -36,7 +37,7 @@ async def _specialties(message: Message, patient: Patient, page: int, schedule: 
 
 
 @router.message(Command("book"))
-@router.message(F.text == common.BTN_BOOK)
+@router.message(MenuButton(common.BTN_BOOK))
 async def start(message: Message, identity: Identity, booking: BookingService, schedule: ScheduleService) -> None:
     people, chosen = await booking.start(identity)
     if not people:

@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_add_form, begin_fix_form, begin_owner_form
 from bot.keyboards import cardfile as kb
@@ -22,7 +23,7 @@ router = Router(name=__name__)
 
 
 @router.message(Command("cardfile"))
-@router.message(F.text == common.BTN_CARDFILE)
+@router.message(MenuButton(common.BTN_CARDFILE))
 async def show(message: Message, identity: Identity, state: FSMContext, cardfile: CardFileService) -> None:
     await state.clear()
     people = await cardfile.people(identity)

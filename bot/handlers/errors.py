@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import ExceptionTypeFilter
+from aiogram.filters import ExceptionMessageFilter, ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
 from bot.texts.common import SOMETHING_WRONG
@@ -31,7 +31,7 @@ async def domain_error(event: ErrorEvent) -> None:
     await _tell(event, error_text(event.exception))
 
 
-@router.error(ExceptionTypeFilter(TelegramBadRequest), F.exception.message.contains("message is not modified"))
+@router.error(ExceptionTypeFilter(TelegramBadRequest), ExceptionMessageFilter(r".*message is not modified"))
 async def same_screen_again(event: ErrorEvent) -> None:
     """A double tap re-renders the screen it is already on; Telegram refuses the identical edit. Harmless."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -29,7 +30,7 @@ async def ask_email(query: CallbackQuery, identity: Identity, state: FSMContext)
     await msg.answer(login.EMAIL_ASK)
 
 
-@router.message(EmailLoginStates.email, TYPED)
+@router.message(StateFilter(EmailLoginStates.email), TYPED)
 async def got_email(message: Message, identity: Identity, state: FSMContext, email_login: EmailLogin) -> None:
     assert message.text is not None
     sent = await email_login.request_code(identity, message.text)
@@ -48,7 +49,7 @@ async def resend(query: CallbackQuery, identity: Identity, state: FSMContext, em
                                reply_markup=kb.code_sent())
 
 
-@router.message(EmailLoginStates.code, TYPED)
+@router.message(StateFilter(EmailLoginStates.code), TYPED)
 async def got_code(message: Message, identity: Identity, state: FSMContext, email_login: EmailLogin) -> None:
     assert message.text is not None
     try:

@@ -7,11 +7,11 @@ moderator button gets «недоступно» and nothing changes.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import TYPED
+from bot.filters import TYPED, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import moderation as kb
 from bot.keyboards.callbacks import ModAction, ModCb
@@ -26,7 +26,7 @@ router = Router(name=__name__)
 
 
 @router.message(Command("moderation"))
-@router.message(F.text == common.BTN_MODERATION)
+@router.message(MenuButton(common.BTN_MODERATION))
 async def queue(message: Message, identity: Identity, moderation: ModerationService) -> None:
     people = await moderation.pending(identity)
     if not people:
@@ -65,7 +65,7 @@ async def reject_ask(query: CallbackQuery, callback_data: ModCb, identity: Ident
     await msg.answer(texts.REASON_ASK)
 
 
-@router.message(ModerationStates.reason, TYPED)
+@router.message(StateFilter(ModerationStates.reason), TYPED)
 async def reject(message: Message, identity: Identity, state: FSMContext, moderation: ModerationService) -> None:
     assert message.text is not None
     patient_id = int((await state.get_data())["patient_id"])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.filters import TYPED
+from bot.filters import TYPED, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards.callbacks import RulesCb
 from bot.states import OperatorStates
@@ -33,7 +33,7 @@ def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:
 
 
 @router.message(Command("rules"))
-@router.message(F.text == common.BTN_RULES)
+@router.message(MenuButton(common.BTN_RULES))
 async def show(message: Message, identity: Identity, rules: RulesService) -> None:
     current = await rules.show(identity)
     await message.answer(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
@@ -56,8 +56,8 @@ async def ask(query: CallbackQuery, callback_data: RulesCb, identity: Identity, 
     await message_of(query).answer(texts.ASK_CUTOFF if callback_data.field == "cutoff" else texts.ASK_OFFER)
 
 
-@router.message(OperatorStates.cutoff, TYPED)
-@router.message(OperatorStates.offer, TYPED)
+@router.message(StateFilter(OperatorStates.cutoff), TYPED)
+@router.message(StateFilter(OperatorStates.offer), TYPED)
 async def save(message: Message, identity: Identity, state: FSMContext, rules: RulesService) -> None:
     assert message.text is not None
     # A typing error raises before the state is cleared, so the operator is simply asked again.

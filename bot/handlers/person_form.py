@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -55,7 +56,7 @@ async def _retry(message: Message, exc: InvalidInput) -> None:
     await message.answer(error_text(exc))
 
 
-@router.message(PersonForm.full_name, TYPED)
+@router.message(StateFilter(PersonForm.full_name), TYPED)
 async def full_name(message: Message, state: FSMContext) -> None:
     assert message.text is not None
     try:
@@ -68,7 +69,7 @@ async def full_name(message: Message, state: FSMContext) -> None:
     await message.answer(texts.ASK_BIRTH_DATE, reply_markup=kb.cancel_only())
 
 
-@router.message(PersonForm.birth_date, TYPED)
+@router.message(StateFilter(PersonForm.birth_date), TYPED)
 async def birth_date(message: Message, state: FSMContext, clock: Clock) -> None:
     assert message.text is not None
     try:
@@ -81,7 +82,7 @@ async def birth_date(message: Message, state: FSMContext, clock: Clock) -> None:
     await message.answer(texts.ASK_SEX, reply_markup=kb.sex())
 
 
-@router.callback_query(PersonForm.sex, PersonCb.filter(F.action == PersonAction.SEX))
+@router.callback_query(StateFilter(PersonForm.sex), PersonCb.filter(F.action == PersonAction.SEX))
 async def sex(query: CallbackQuery, callback_data: PersonCb, state: FSMContext) -> None:
     chosen = validation.sex(callback_data.value)
     await state.update_data(sex=chosen.value)
@@ -91,7 +92,7 @@ async def sex(query: CallbackQuery, callback_data: PersonCb, state: FSMContext) 
     await msg.answer(texts.ASK_OMS, reply_markup=kb.cancel_only())
 
 
-@router.message(PersonForm.oms_policy, TYPED)
+@router.message(StateFilter(PersonForm.oms_policy), TYPED)
 async def oms_policy(message: Message, state: FSMContext) -> None:
     assert message.text is not None
     try:
@@ -104,7 +105,7 @@ async def oms_policy(message: Message, state: FSMContext) -> None:
     await message.answer(texts.ASK_SNILS, reply_markup=kb.skip())
 
 
-@router.message(PersonForm.snils, TYPED)
+@router.message(StateFilter(PersonForm.snils), TYPED)
 async def snils(message: Message, state: FSMContext) -> None:
     assert message.text is not None
     try:
@@ -116,7 +117,7 @@ async def snils(message: Message, state: FSMContext) -> None:
     await _ask_phone(message, state)
 
 
-@router.callback_query(PersonForm.snils, PersonCb.filter(F.action == PersonAction.SKIP))
+@router.callback_query(StateFilter(PersonForm.snils), PersonCb.filter(F.action == PersonAction.SKIP))
 async def snils_skipped(query: CallbackQuery, state: FSMContext) -> None:
     await state.update_data(snils=None)
     await query.answer()
@@ -131,7 +132,7 @@ async def _ask_phone(message: Message, state: FSMContext) -> None:
                          reply_markup=kb.cancel_only() if required else kb.skip())
 
 
-@router.message(PersonForm.phone, TYPED)
+@router.message(StateFilter(PersonForm.phone), TYPED)
 async def phone(message: Message, state: FSMContext) -> None:
     assert message.text is not None
     try:
@@ -143,7 +144,7 @@ async def phone(message: Message, state: FSMContext) -> None:
     await _review(message, state)
 
 
-@router.callback_query(PersonForm.phone, PersonCb.filter(F.action == PersonAction.SKIP))
+@router.callback_query(StateFilter(PersonForm.phone), PersonCb.filter(F.action == PersonAction.SKIP))
 async def phone_skipped(query: CallbackQuery, state: FSMContext) -> None:
     if phone_required((await state.get_data()).get("mode") == "owner"):
         await query.answer(texts.ASK_PHONE, show_alert=True)
@@ -172,7 +173,7 @@ async def _review(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(PersonForm.review, PersonCb.filter(F.action == PersonAction.SUBMIT))
+@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.SUBMIT))
 async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, cardfile: CardFileService) -> None:
     data = await state.get_data()
     person = _person(data)
@@ -187,7 +188,7 @@ async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, ca
     await msg.answer(texts.SUBMITTED, reply_markup=kb.after_submit(identity))
 
 
-@router.callback_query(PersonForm.review, PersonCb.filter(F.action == PersonAction.RESTART))
+@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.RESTART))
 async def restart(query: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
     await query.answer()
@@ -203,7 +204,7 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await msg.answer(texts.FORM_CANCELLED)
 
 
-@router.message(PersonForm.sex)
-@router.message(PersonForm.review)
+@router.message(StateFilter(PersonForm.sex))
+@router.message(StateFilter(PersonForm.review))
 async def button_expected(message: Message) -> None:
     await message.answer(texts.BUTTON_EXPECTED)

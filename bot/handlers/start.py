@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import login as kb
 from bot.keyboards.callbacks import LoginCb
@@ -37,7 +38,7 @@ async def start(message: Message, identity: Identity, state: FSMContext, consent
 
 
 @router.message(Command("menu"))
-@router.message(F.text == common.BTN_MENU)
+@router.message(MenuButton(common.BTN_MENU))
 async def menu(message: Message, identity: Identity, state: FSMContext, consent_text: str,
                esia_enabled: bool) -> None:
     await state.clear()
@@ -45,7 +46,7 @@ async def menu(message: Message, identity: Identity, state: FSMContext, consent_
 
 
 @router.message(Command("help"))
-@router.message(F.text == common.BTN_HELP)
+@router.message(MenuButton(common.BTN_HELP))
 async def help_(message: Message) -> None:
     await message.answer(common.HELP)
 
