@@ -119,7 +119,7 @@ class BookingService:
             slot = await uow.slots.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
             if slot is None:
                 await self._refuse(uow, account_id, patient.id, slot_id, now)
-            appointment = await uow.appointments.add(Appointment(
+            appointment = await uow.appointments.insert(Appointment(
                 slot_id=slot.slot_id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
                 made_by_account_id=account_id, source=AppointmentSource.PORTAL,
                 status=AppointmentStatus.ACTIVE, created_at=now,

@@ -31,6 +31,7 @@ class UnitOfWork:
         self.committed = False
 
     async def commit(self) -> None:
+        await self.audit.write_pending()
         await self.session.commit()
         self.committed = True
 

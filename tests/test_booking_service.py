@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.booking import BookingService
 from core.clock import FixedClock
-from core.enums import AppointmentStatus, ModerationStatus, SlotStatus
+from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from core.errors import (
     BeyondHorizon,
     CutoffPassed,
@@ -22,7 +22,7 @@ from core.errors import (
 )
 from core.views import Views
 from storage.db import Database
-from storage.models import Appointment, Slot
+from storage.models import Appointment, AuditEntry, Slot
 from tests import factories
 
 
@@ -160,3 +160,27 @@ async def test_cannot_cancel_another_accounts_appointment(db: Database, clock: F
         await booking.cancel(mallory, view.id)
     async with db.read() as uow:
         assert (await uow.appointments.get(view.id)).status == AppointmentStatus.ACTIVE  # type: ignore[union-attr]
+
+
+async def test_a_booking_is_audited_and_its_row_is_whole(db: Database, clock: FixedClock) -> None:
+    """The appointment row and its audit entry are written together at the commit; a refused
+    booking leaves neither (R7, audit by ids only)."""
+    _, (doctor,) = await factories.clinic(db)
+    (slot,) = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 1)
+    anna_identity, (anna,) = await factories.account(db, 1, clock.now())
+    boris_identity, (boris,) = await factories.account(db, 2, clock.now())
+    booking = service(db, clock)
+    view = await booking.book(anna_identity, anna.id, slot.id)
+    with pytest.raises(SlotTaken):
+        await booking.book(boris_identity, boris.id, slot.id)
+    async with db.read() as uow:
+        stored = await uow.session.get(Appointment, view.id)
+        audit = list(await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    assert stored is not None
+    assert (stored.slot_id, stored.doctor_id, stored.starts_at, stored.patient_id, stored.made_by_account_id) == (
+        slot.id, doctor.id, slot.starts_at, anna.id, anna_identity.account_id)
+    assert (stored.source, stored.status, stored.created_at) == (AppointmentSource.PORTAL, AppointmentStatus.ACTIVE,
+                                                                 clock.now())
+    assert (stored.patient_oms, stored.patient_snils) == (anna.oms_policy, anna.snils)  # R22
+    assert [(a.action, a.actor_telegram_id, a.account_id, a.subject) for a in audit] == [
+        ("appointment.booked", anna_identity.telegram_id, anna_identity.account_id, f"appointment:{view.id}")]

@@ -1,17 +1,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
 
+_INSERT = insert(cast(Table, AuditEntry.__table__))
+
 
 class AuditRepo:
+    """Audit rows are written by one plain INSERT just before the commit, not through the ORM's
+    flush: they are never read back in the transaction that writes them, and the flush's work
+    would be done while the booking holds SQLite's one writer."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._pending: list[dict[str, Any]] = []
 
     def record(
         self,
@@ -23,12 +30,14 @@ class AuditRepo:
         subject: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.session.add(
-            AuditEntry(
-                at=at, action=action, actor_telegram_id=actor, account_id=account_id,
-                subject=subject, details=details,
-            )
-        )
+        self._pending.append({"at": at, "action": action, "actor_telegram_id": actor, "account_id": account_id,
+                              "subject": subject, "details": details})
+
+    async def write_pending(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        await self.session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))

@@ -2,14 +2,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from storage.changes import SlotChange, changes_of
 from storage.models import Appointment, Patient, Slot
+
+_APPOINTMENTS = cast(Table, Appointment.__table__)
+_APPOINTMENT_COLUMNS = tuple(c.key for c in _APPOINTMENTS.columns if c.key != "id")
+_INSERT_APPOINTMENT = insert(_APPOINTMENTS).returning(_APPOINTMENTS.c.id)
+
+
+def _book_free_statement() -> Any:
+    """The UPDATE of ``SlotRepo.book_free``, built once: it is the statement every booking runs."""
+    table = cast(Table, Slot.__table__)
+    slots, patients, appointments = table.c, Patient.__table__.c, _APPOINTMENTS.c
+    person = (
+        select(patients.id)
+        .where(patients.id == bindparam("patient_id"), patients.account_id == bindparam("account_id"),
+               patients.status == ModerationStatus.CONFIRMED, patients.removed_at.is_(None))
+        .exists()
+    )
+    other_visit = (
+        select(appointments.id)
+        .where(appointments.patient_id == bindparam("patient_id"), appointments.doctor_id == slots.doctor_id,
+               appointments.status == AppointmentStatus.ACTIVE, appointments.starts_at > bindparam("now"))
+        .exists()
+    )
+    return (
+        update(table)
+        .where(slots.id == bindparam("slot_id"), slots.status == SlotStatus.FREE,
+               slots.starts_at > bindparam("now"), slots.starts_at <= bindparam("latest"), person, ~other_visit)
+        .values(status=SlotStatus.BOOKED)
+        .returning(slots.id, slots.doctor_id, slots.starts_at)
+    )
+
+
+_BOOK_FREE = _book_free_statement()
 
 
 def _changed(result: object) -> int:
@@ -90,27 +122,19 @@ class SlotRepo:
         free and within (now, latest]; the person is in this account's card file and confirmed (R2);
         they have no other future appointment with the slot's doctor. ``None``: something failed,
         the caller reads the rows to say what."""
-        person = (
-            select(Patient.id)
-            .where(Patient.id == patient_id, Patient.account_id == account_id,
-                   Patient.status == ModerationStatus.CONFIRMED, Patient.removed_at.is_(None))
-            .exists()
-        )
-        other_visit = (
-            select(Appointment.id)
-            .where(Appointment.patient_id == patient_id, Appointment.doctor_id == Slot.doctor_id,
-                   Appointment.status == AppointmentStatus.ACTIVE, Appointment.starts_at > now)
-            .exists()
-        )
         if self.session.get_bind().dialect.name != "sqlite":
             # Two bookings of one person for two times of one doctor must not both pass the NOT EXISTS
-            # below: on PostgreSQL each would not see the other's new row. Locking the person's row
-            # queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
+            # of the UPDATE: on PostgreSQL each would not see the other's new row. Locking the person's
+            # row queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
             await self.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-        return await self._update_status(
-            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.FREE, Slot.starts_at > now,
-            Slot.starts_at <= latest, person, ~other_visit,
-        )
+        row = (await self.session.execute(_BOOK_FREE, {
+            "slot_id": slot_id, "patient_id": patient_id, "account_id": account_id, "now": now, "latest": latest,
+        })).first()
+        if row is None:
+            return None
+        change = SlotChange(row.id, row.doctor_id, row.starts_at, SlotStatus.BOOKED)
+        changes_of(self.session).slots.append(change)
+        return change
 
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
         return await self._update_status(new, Slot.id == slot_id, Slot.status == expected) is not None
@@ -128,6 +152,14 @@ class AppointmentRepo:
     async def add(self, appointment: Appointment) -> Appointment:
         self.session.add(appointment)
         await self.session.flush()
+        return appointment
+
+    async def insert(self, appointment: Appointment) -> Appointment:
+        """Write a new appointment with one INSERT, outside the session: the booking holds SQLite's
+        one writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits
+        after. The object stays detached, with its id set."""
+        values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
+        appointment.id = (await self.session.execute(_INSERT_APPOINTMENT, values)).scalar_one()
         return appointment
 
     async def get(self, appointment_id: int) -> Appointment | None:
