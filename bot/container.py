@@ -88,7 +88,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         db=db,
         clock=clock,
         staff=staff,
-        access=AccessService(db, clock, staff, settings.consent_policy_version, identities),
+        access=AccessService(db, clock, staff, settings.consent_policy_version, identities, views.people),
         email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy, identities),
         esia_login=EsiaLogin(db, clock, provider, identities) if provider is not None else None,
         cardfile=CardFileService(db, clock, staff),

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from core.clock import Clock
 from core.identity import Identity, IdentityCache, Staff
+from core.people_cache import PeopleCache
 from storage.db import Database
 from storage.models import TelegramUser
 
 
 class AccessService:
     def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str,
-                 cache: IdentityCache | None = None) -> None:
+                 cache: IdentityCache | None = None, people: PeopleCache | None = None) -> None:
         self.db = db
         self.clock = clock
         self.staff = staff
         self.consent_version = consent_version
         self.cache = cache  # shared with the log-in services, which forget whom they change
+        # A patient's first update reads their card file too, in the same read: nearly every screen
+        # after it (booking, the card file, visits) shows its people.
+        self.people = people
 
     async def identify(self, telegram_id: int, chat_id: int) -> Identity:
         if self.cache is None:
@@ -32,9 +36,14 @@ class AccessService:
             self.cache.forget(telegram_id)
 
     async def _load(self, telegram_id: int, chat_id: int) -> Identity:
+        epoch = self.people.epoch if self.people is not None else 0
         async with self.db.read() as uow:
             user, account = await uow.login.user_with_account(telegram_id)
-        consented = user is not None and user.consent_version == self.consent_version
+            consented = user is not None and user.consent_version == self.consent_version
+            people = (await uow.patients.of_account(account.id)
+                      if self.people is not None and account is not None and consented else None)
+        if self.people is not None and account is not None and people is not None:
+            self.people.keep(account.id, people, epoch)
         return Identity(
             telegram_id=telegram_id,
             chat_id=chat_id,

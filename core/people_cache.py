@@ -23,8 +23,9 @@ class PeopleCache:
         self.ttl = ttl_seconds
         self.max_accounts = max_accounts
         self._entries: dict[int, tuple[float, tuple[Patient, ...]]] = {}
-        # A read that started before a change must not store what it saw after the change landed.
-        self._versions: dict[int, int] = {}
+        # Counts committed card-file changes: a read that started before one must not store what it
+        # saw (it may predate the change). Card files change rarely, so one counter for all will do.
+        self.epoch = 0
         db.listen_card_files(self.forget)
 
     async def of_account(self, account_id: int) -> list[Patient]:
@@ -32,14 +33,19 @@ class PeopleCache:
         entry = self._entries.get(account_id)
         if entry is not None and entry[0] >= time.monotonic():
             return list(entry[1])
-        version = self._versions.get(account_id, 0)
+        epoch = self.epoch
         async with self.db.read() as uow:
-            people = tuple(await uow.patients.of_account(account_id))
-        if version == self._versions.get(account_id, 0):
-            if len(self._entries) >= self.max_accounts:
-                self._entries.clear()  # crude but bounded, like the identity cache
-            self._entries[account_id] = (time.monotonic() + self.ttl, people)
-        return list(people)
+            people = await uow.patients.of_account(account_id)
+        self.keep(account_id, people, epoch)
+        return people
+
+    def keep(self, account_id: int, people: list[Patient], epoch: int) -> None:
+        """Store what a read that began at ``epoch`` found, unless a card file changed meanwhile."""
+        if epoch != self.epoch:
+            return
+        if len(self._entries) >= self.max_accounts:
+            self._entries.clear()  # crude but bounded, like the identity cache
+        self._entries[account_id] = (time.monotonic() + self.ttl, tuple(people))
 
     async def person(self, account_id: int, patient_id: int) -> Patient:
         """A person of this account's card file; any other id (a forged button) is «not found»."""
@@ -49,6 +55,6 @@ class PeopleCache:
         raise NotFound()
 
     def forget(self, account_ids: Iterable[int]) -> None:
+        self.epoch += 1
         for account_id in account_ids:
-            self._versions[account_id] = self._versions.get(account_id, 0) + 1
             self._entries.pop(account_id, None)

@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
+from core.access import AccessService
 from core.booking import BookingService
 from core.cardfile import CardFileService
 from core.clock import FixedClock
 from core.cutoff import cancel_deadline
 from core.enums import ModerationStatus
 from core.errors import NotFound, PersonNotConfirmed
+from core.identity import IdentityCache
 from core.moderation import ModerationService
 from core.rules import RulesService
 from core.views import Views
@@ -87,3 +89,30 @@ async def test_operators_new_cutoff_is_printed_on_the_next_booking(db: Database,
     await operator.set_cancel_cutoff(factories.staff_member(901), "12:00")
     after = await booking.book(boris_id, boris.id, second.id)
     assert after.cancel_deadline == cancel_deadline(second.starts_at, org.timezone, time(12, 0))
+
+
+async def test_first_update_reads_who_and_the_card_file_together(db: Database, clock: FixedClock) -> None:
+    """A patient's first update takes one connection for who they are and their card file, and the
+    booking screens after it read nothing."""
+    views, booking, _ = services(db, clock)
+    access = AccessService(db, clock, factories.STAFF, factories.CONSENT, IdentityCache(), views.people)
+    identity, (anna,) = await factories.account(db, 1, clock.now())
+    taken: list[object] = []
+    event.listen(db.engine.sync_engine.pool, "checkout", lambda *_: taken.append(1))
+    who = await access.identify(identity.telegram_id, identity.chat_id)
+    people, chosen = await booking.start(who)
+    assert who.account_id == identity.account_id
+    assert [p.id for p in people] == [anna.id] and chosen is not None
+    assert len(taken) == 1
+
+
+async def test_a_card_file_read_overtaken_by_a_change_is_not_kept(db: Database, clock: FixedClock) -> None:
+    """A read that began before a committed change of a card file may predate it: not stored."""
+    views, booking, card_file = services(db, clock)
+    identity, (owner,) = await factories.account(db, 1, clock.now())
+    epoch = views.people.epoch
+    async with db.read() as uow:
+        seen = await uow.patients.of_account(owner.account_id)
+    son = await card_file.submit(identity, factories.person(first_name="Олег", phone=None), as_owner=False)
+    views.people.keep(owner.account_id, seen, epoch)  # the earlier read lands after the change
+    assert [p.id for p in await booking.bookable_people(identity)] == [owner.id, son.id]

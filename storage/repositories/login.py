@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AuthMethod
 from storage.models import Account, EsiaLoginState, LoginCode, TelegramUser
+
+# Built once: every update of a user not seen for a few seconds runs it.
+_USER_WITH_ACCOUNT = (
+    select(TelegramUser, Account)
+    .outerjoin(Account, Account.id == TelegramUser.account_id)
+    .where(TelegramUser.id == bindparam("telegram_id"))
+)
 
 
 class LoginRepo:
@@ -17,13 +24,7 @@ class LoginRepo:
         self.session = session
 
     async def user_with_account(self, telegram_id: int) -> tuple[TelegramUser | None, Account | None]:
-        row = (
-            await self.session.execute(
-                select(TelegramUser, Account)
-                .outerjoin(Account, Account.id == TelegramUser.account_id)
-                .where(TelegramUser.id == telegram_id)
-            )
-        ).first()
+        row = (await self.session.execute(_USER_WITH_ACCOUNT, {"telegram_id": telegram_id})).first()
         if row is None:
             return None, None
         return row[0], row[1]

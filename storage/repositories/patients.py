@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import ModerationStatus
 from storage.changes import changes_of
 from storage.models import Patient
+
+# Built once: a patient's first update runs it (the card file, owner first).
+_OF_ACCOUNT = (
+    select(Patient)
+    .where(Patient.account_id == bindparam("account_id"), Patient.removed_at.is_(None))
+    .order_by(Patient.is_owner.desc(), Patient.id)
+)
 
 
 class PatientRepo:
@@ -15,12 +22,7 @@ class PatientRepo:
         self.session = session
 
     async def of_account(self, account_id: int) -> list[Patient]:
-        rows = await self.session.scalars(
-            select(Patient)
-            .where(Patient.account_id == account_id, Patient.removed_at.is_(None))
-            .order_by(Patient.is_owner.desc(), Patient.id)
-        )
-        return list(rows)
+        return list(await self.session.scalars(_OF_ACCOUNT, {"account_id": account_id}))
 
     async def owned_by(self, account_id: int, patient_id: int) -> Patient | None:
         """The person only if they are in this account's card file: ids from buttons prove nothing."""
