@@ -6,8 +6,10 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.packing import Compact
 
-class LoginCb(CallbackData, prefix="lg"):
+
+class LoginCb(Compact, CallbackData, prefix="lg"):
     action: str  # consent | decline | email | resend | other_email
 
 
@@ -19,7 +21,7 @@ class PersonAction(StrEnum):
     CANCEL = "cn"
 
 
-class PersonCb(CallbackData, prefix="pf"):
+class PersonCb(Compact, CallbackData, prefix="pf"):
     action: PersonAction
     value: str = ""
 
@@ -33,7 +35,7 @@ class CardAction(StrEnum):
     REMOVE_OK = "ro"
 
 
-class CardCb(CallbackData, prefix="cf"):
+class CardCb(Compact, CallbackData, prefix="cf"):
     action: CardAction
     patient_id: int = 0
 
@@ -44,7 +46,7 @@ class ModAction(StrEnum):
     OPEN = "o"
 
 
-class ModCb(CallbackData, prefix="md"):
+class ModCb(Compact, CallbackData, prefix="md"):
     action: ModAction
     patient_id: int
 
@@ -60,7 +62,7 @@ class BookStep(StrEnum):
     DAY_VIEW = "dv"
 
 
-class BookCb(CallbackData, prefix="bk"):
+class BookCb(Compact, CallbackData, prefix="bk"):
     """Where the patient is in «Запись к врачу»; every id is checked again by the services."""
 
     step: BookStep
@@ -79,7 +81,7 @@ class VisitAction(StrEnum):
     ICS = "i"
 
 
-class VisitCb(CallbackData, prefix="vi"):
+class VisitCb(Compact, CallbackData, prefix="vi"):
     action: VisitAction
     appointment_id: int
     back_doctor: int = 0  # came from the schedule view: return there
@@ -97,7 +99,7 @@ class QueueAction(StrEnum):
     LEAVE = "lo"
 
 
-class QueueCb(CallbackData, prefix="q"):
+class QueueCb(Compact, CallbackData, prefix="q"):
     action: QueueAction
     patient_id: int = 0
     doctor_id: int = 0
@@ -111,12 +113,12 @@ class OfferAction(StrEnum):
     KEEP = "k"
 
 
-class OfferCb(CallbackData, prefix="of"):
+class OfferCb(Compact, CallbackData, prefix="of"):
     action: OfferAction
     offer_id: int
 
 
-class RulesCb(CallbackData, prefix="ru"):
+class RulesCb(Compact, CallbackData, prefix="ru"):
     field: str  # cutoff | offer | waitlist
     organization_id: int = 0
     enable: bool = False

@@ -1,0 +1,75 @@
+"""Callback data packed and matched with less work than aiogram's generic code does.
+
+Every screen packs a button per time or doctor, and every button pressed is matched against each
+handler of its conversation in turn: aiogram serializes the model for each ``pack()`` and
+validates the whole string again for each handler's filter. Our fields are ids, enums and short
+strings, so packing is a join; a filter first compares the prefix, and the one string is
+unpacked once for all the handlers that look at it. The strings are exactly aiogram's (a test
+packs every class both ways), and the instances are frozen, since filters share them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+from typing import Any, ClassVar, Literal
+
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData, CallbackQueryFilter
+from aiogram.types import CallbackQuery
+from magic_filter import MagicFilter
+from pydantic import ConfigDict
+
+
+class Compact:
+    """Mixed in before ``CallbackData``: ``class BookCb(Compact, CallbackData, prefix="bk")``."""
+
+    model_config = ConfigDict(frozen=True)
+    __prefix__: ClassVar[str]
+    __separator__: ClassVar[str]
+
+    def pack(self) -> str:
+        parts = [self.__prefix__]
+        values = self.__dict__
+        for name in type(self).model_fields:  # type: ignore[attr-defined]
+            value = values[name]
+            if type(value) is int:
+                encoded = str(value)
+            elif isinstance(value, Enum):
+                encoded = str(value.value)
+            else:
+                encoded = CallbackData._encode_value(self, name, value)  # type: ignore[arg-type]
+            if self.__separator__ in encoded:
+                raise ValueError(f"Separator symbol {self.__separator__!r} can not be used in value {name}={encoded!r}")
+            parts.append(encoded)
+        packed = self.__separator__.join(parts)
+        if len(packed.encode()) > MAX_CALLBACK_LENGTH:
+            raise ValueError(f"Resulted callback data is too long! len({packed!r}.encode()) > {MAX_CALLBACK_LENGTH}")
+        return packed
+
+    @classmethod
+    def filter(cls, rule: MagicFilter | None = None) -> CallbackQueryFilter:
+        return _Matching(callback_data=cls, rule=rule)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)
+def _unpacked(cls: type[CallbackData], data: str) -> CallbackData | None:
+    try:
+        return cls.unpack(data)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Matching(CallbackQueryFilter):
+    """``CallbackQueryFilter`` that looks at the prefix before unpacking, and unpacks once."""
+
+    async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
+        data = query.data if isinstance(query, CallbackQuery) else None
+        cls = self.callback_data
+        if not data or not data.startswith(cls.__prefix__ + cls.__separator__):
+            return False
+        callback_data = _unpacked(cls, data)
+        if callback_data is None:
+            return False
+        if self.rule is None or self.rule.resolve(callback_data):
+            return {"callback_data": callback_data}
+        return False

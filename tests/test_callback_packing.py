@@ -1,0 +1,74 @@
+"""Our callback data packs to exactly aiogram's strings and is matched like aiogram's filter would."""
+
+from __future__ import annotations
+
+import typing
+from enum import Enum
+
+import pytest
+from aiogram import F
+from aiogram.filters.callback_data import CallbackData
+
+from bot.keyboards import callbacks
+from bot.keyboards.callbacks import BookCb, BookStep, LoginCb, RulesCb
+from tests.fakes.updates import callback_update
+
+CLASSES = [c for c in vars(callbacks).values()
+           if isinstance(c, type) and issubclass(c, CallbackData) and c is not CallbackData]
+
+
+def _samples(cls: type[CallbackData]) -> list[CallbackData]:
+    """Instances with every enum member and both booleans, ids large and zero."""
+    hints = typing.get_type_hints(cls)
+    variants: list[dict[str, object]] = [{}]
+    for name in cls.model_fields:
+        kind = hints[name]
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            options: list[object] = list(kind)
+        elif kind is bool:
+            options = [True, False]
+        elif kind is int:
+            options = [0, 99_999_999]
+        else:
+            options = ["email", ""]
+        variants = [{**v, name: o} for v in variants for o in options][:64]
+    return [cls(**v) for v in variants]
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_packs_as_aiogram_does(cls: type[CallbackData]) -> None:
+    for sample in _samples(cls):
+        packed = sample.pack()
+        assert packed == CallbackData.pack(sample)
+        assert cls.unpack(packed) == sample
+
+
+def test_refuses_what_aiogram_refuses() -> None:
+    with pytest.raises(ValueError, match="Separator"):
+        LoginCb(action="a:b").pack()
+    with pytest.raises(ValueError, match="too long"):
+        LoginCb(action="x" * 70).pack()
+
+
+def test_instances_are_frozen_since_filters_share_them() -> None:
+    cb = BookCb(step=BookStep.DAY, doctor_id=5)
+    with pytest.raises(ValueError):
+        cb.doctor_id = 6  # type: ignore[misc]
+    assert cb.model_copy(update={"doctor_id": 6}).doctor_id == 6
+
+
+async def test_filter_matches_its_own_buttons_only() -> None:
+    day = BookCb.filter(F.step == BookStep.DAY)
+    doctor = BookCb.filter(F.step == BookStep.DOCTOR)
+    data = BookCb(step=BookStep.DAY, patient_id=1, doctor_id=5, day=20261201).pack()
+    query = callback_update(1, data, message_id=1).callback_query
+    assert query is not None
+    assert await doctor(query) is False
+    matched = await day(query)
+    assert matched and matched["callback_data"] == BookCb.unpack(data)
+    assert await BookCb.filter()(query) == matched  # one unpack, shared by the handlers that look
+    for forged in ("bk:t:1:0:5", "bk:zz:1:0:5:20261201:0:0", "bkx:t:1:0:5:20261201:0:0", "ru:t", "bk:t:x:0:5:1:0:0"):
+        forged_query = callback_update(1, forged, message_id=1).callback_query
+        assert forged_query is not None
+        assert await day(forged_query) is False, forged
+    assert await RulesCb.filter()(query) is False
