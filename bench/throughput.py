@@ -25,6 +25,7 @@ from tests.fakes.updates import callback_update, message_update
 
 PATIENTS = 300
 CONCURRENCY = 30
+ROUNDS = 3  # each figure is the best of this many runs, baseline and bot taking turns
 WARMUP = CONCURRENCY  # one untimed round first, in both variants: connections, statement caches
 STEPS = 6  # «Запись к врачу», specialty, doctor, date, time, «Подтвердить»
 STEP_NAMES = ("«Запись к врачу» (who is this, the card file)", "specialty → doctors", "doctor → dates",
@@ -81,7 +82,7 @@ async def _conversations(db: Database, by_step: bool) -> dict[str, float]:
                                        + (datetime(2000, 1, 3) - datetime(2000, 1, 1)),
                                        (WARMUP + PATIENTS) // 10 + 1, status=SlotStatus.FREE)
     people = [await factories.account(db, 10_000 + i, now) for i in range(WARMUP + PATIENTS)]
-    settings = Settings(bot_token="123456:BENCH", consent_policy_version=factories.CONSENT)  # type: ignore[arg-type]
+    settings = Settings(bot_token="123456:BENCH", consent_policy_version=factories.CONSENT)
     container = build_container(settings, db, SystemClock())
     dp = build_dispatcher(container)
     bot = Bot("123456:BENCH", session=RecordingSession(record=False))
@@ -143,14 +144,25 @@ def _child(variant: str) -> dict[str, float]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def _best(variant: str, bare: list[dict[str, float]]) -> dict[str, float]:
+    """Best of ``ROUNDS`` runs, each right after a run of the baseline: this machine is shared, and
+    a neighbour's burst should not decide either figure."""
+    runs = []
+    for _ in range(ROUNDS):
+        bare.append(_child("bare"))
+        runs.append(_child(variant))
+    return max(runs, key=lambda r: r["updates_per_s"])
+
+
 def run(backends: tuple[str, ...] = ("sqlite",)) -> list[str]:
-    bare = _child("bare")
+    bare_runs: list[dict[str, float]] = []
+    bots = {backend: _best(backend, bare_runs) for backend in backends}
+    bare = max(bare_runs, key=lambda r: r["updates_per_s"])
     lines = []
-    for backend in backends:
-        bot = _child(backend)
-        lines.append(figure(f"throughput: booking conversation ({PATIENTS} patients × {STEPS} updates, {backend})",
-                            bot["updates_per_s"], "updates/s", "bare aiogram echo", bare["updates_per_s"])
-                     + f" — {int(bot['booked'])} of {PATIENTS} booked")
+    for backend, bot in bots.items():
+        lines.append(figure(f"throughput: booking conversation ({PATIENTS} patients × {STEPS} updates, {backend}, "
+                            f"best of {ROUNDS})", bot["updates_per_s"], "updates/s", "bare aiogram echo",
+                            bare["updates_per_s"]) + f" — {int(bot['booked'])} of {PATIENTS} booked")
         lines.append(figure(f"peak memory of the bot process ({backend})", bot["peak_mib"], "MiB",
                             "bare aiogram echo", bare["peak_mib"]))
     steps = _child("sqlite-steps")
