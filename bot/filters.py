@@ -31,7 +31,9 @@ class Typed(Filter):
 
     async def __call__(self, message: Message) -> bool:
         text = message.text
-        return bool(text) and not text.startswith("/") and text not in MENU_TEXTS  # type: ignore[union-attr]
+        if not text:
+            return False
+        return not text.startswith("/") and text not in MENU_TEXTS
 
 
 TYPED = Typed()
