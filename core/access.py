@@ -40,10 +40,8 @@ class AccessService:
         async with self.db.read() as uow:
             user, account = await uow.login.user_with_account(telegram_id)
             consented = user is not None and user.consent_version == self.consent_version
-            people = (await uow.patients.of_account(account.id)
-                      if self.people is not None and account is not None and consented else None)
-        if self.people is not None and account is not None and people is not None:
-            self.people.keep(account.id, people, epoch)
+            if self.people is not None and account is not None and consented:
+                await self.people.load(uow, account.id, epoch)
         return Identity(
             telegram_id=telegram_id,
             chat_id=chat_id,

@@ -22,7 +22,7 @@ from core.errors import (
 )
 from core.free_times import FreeTime
 from core.identity import Identity
-from core.people import ensure_may_act, own_person
+from core.people import ensure_may_act, own_person, portal_appointment
 from core.rules import current
 from core.views import Views
 from storage.db import Database
@@ -119,13 +119,8 @@ class BookingService:
             slot = await uow.slots.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
             if slot is None:
                 await self._refuse(uow, account_id, patient.id, slot_id, now)
-            appointment = await uow.appointments.insert(Appointment(
-                slot_id=slot.slot_id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
-                made_by_account_id=account_id, source=AppointmentSource.PORTAL,
-                status=AppointmentStatus.ACTIVE, created_at=now,
-                # R22: the person's identity travels with the booking, so their own ESIA account shows it.
-                patient_oms=patient.oms_policy, patient_snils=patient.snils,
-            ))
+            appointment = await uow.appointments.insert(
+                portal_appointment(patient, account_id, slot.slot_id, slot.doctor_id, slot.starts_at, now))
             uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
                              subject=f"appointment:{appointment.id}")
             await uow.commit()

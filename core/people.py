@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from core.enums import ModerationStatus, Sex
+from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, Sex
 from core.errors import NotFound, PersonNotConfirmed
-from storage.models import Patient
+from storage.models import Appointment, Patient
 from storage.uow import UnitOfWork
 
 
@@ -62,3 +62,15 @@ async def own_person(uow: UnitOfWork, account_id: int, patient_id: int) -> Patie
     if patient is None:
         raise NotFound()
     return patient
+
+
+def portal_appointment(patient: Patient, account_id: int, slot_id: int, doctor_id: int, starts_at: datetime,
+                       now: datetime) -> Appointment:
+    """A booking made here for a person of the account's card file (R5, R11)."""
+    return Appointment(
+        slot_id=slot_id, doctor_id=doctor_id, starts_at=starts_at, patient_id=patient.id,
+        made_by_account_id=account_id, source=AppointmentSource.PORTAL, status=AppointmentStatus.ACTIVE,
+        created_at=now,
+        # R22: the person's identity travels with the booking, so their own ESIA account shows it.
+        patient_oms=patient.oms_policy, patient_snils=patient.snils,
+    )

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from core.errors import NotFound
 from storage.db import Database
 from storage.models import Patient
+from storage.uow import UnitOfWork
 
 
 class PeopleCache:
@@ -35,17 +36,17 @@ class PeopleCache:
             return list(entry[1])
         epoch = self.epoch
         async with self.db.read() as uow:
-            people = await uow.patients.of_account(account_id)
-        self.keep(account_id, people, epoch)
-        return people
+            return await self.load(uow, account_id, epoch)
 
-    def keep(self, account_id: int, people: list[Patient], epoch: int) -> None:
-        """Store what a read that began at ``epoch`` found, unless a card file changed meanwhile."""
-        if epoch != self.epoch:
-            return
-        if len(self._entries) >= self.max_accounts:
-            self._entries.clear()  # crude but bounded, like the identity cache
-        self._entries[account_id] = (time.monotonic() + self.ttl, tuple(people))
+    async def load(self, uow: UnitOfWork, account_id: int, epoch: int) -> list[Patient]:
+        """Read the account's people in ``uow`` and keep them, unless a card file changed since
+        ``epoch`` (taken before the read's transaction began: what it saw may predate the change)."""
+        people = await uow.patients.of_account(account_id)
+        if epoch == self.epoch:
+            if len(self._entries) >= self.max_accounts:
+                self._entries.clear()  # crude but bounded, like the identity cache
+            self._entries[account_id] = (time.monotonic() + self.ttl, tuple(people))
+        return people
 
     async def person(self, account_id: int, patient_id: int) -> Patient:
         """A person of this account's card file; any other id (a forged button) is «not found»."""

@@ -14,8 +14,6 @@ from core import notify
 from core.catalog import CatalogCache, DoctorInfo
 from core.clock import Clock
 from core.enums import (
-    AppointmentSource,
-    AppointmentStatus,
     OfferStatus,
     SlotStatus,
     WaitlistStatus,
@@ -29,7 +27,7 @@ from core.errors import (
     WaitlistClosed,
 )
 from core.identity import Identity
-from core.people import ensure_may_act, own_person
+from core.people import ensure_may_act, own_person, portal_appointment
 from core.rules import RuleDefaults, current
 from storage.db import Database
 from storage.models import Appointment, Offer, WaitlistEntry
@@ -176,11 +174,8 @@ class WaitlistService:
             if not await uow.slots.take_held(slot.id, now):
                 raise OfferGone()
             await uow.waitlist.set_status(entry.id, WaitlistStatus.BOOKED, expected=OPEN, now=now)
-            appointment = await uow.appointments.add(Appointment(
-                slot_id=slot.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
-                made_by_account_id=account_id, source=AppointmentSource.PORTAL, status=AppointmentStatus.ACTIVE,
-                created_at=now, patient_oms=patient.oms_policy, patient_snils=patient.snils,
-            ))
+            appointment = await uow.appointments.insert(
+                portal_appointment(patient, account_id, slot.id, slot.doctor_id, slot.starts_at, now))
             uow.audit.record(now, "offer.confirmed", actor=identity.telegram_id, account_id=account_id,
                              subject=f"offer:{offer.id}")
             await uow.commit()

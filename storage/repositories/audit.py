@@ -37,7 +37,7 @@ class AuditRepo:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        await self.session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+        await self.session.execute(_INSERT, rows)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))

@@ -54,9 +54,12 @@ class SlotRepo:
 
     async def _update_status(self, new: SlotStatus, *where: Any) -> SlotChange | None:
         """One conditional UPDATE; the row it changed, if any, is noted for after the commit."""
-        row = (await self.session.execute(
+        return self._noted((await self.session.execute(
             update(Slot).where(*where).values(status=new).returning(Slot.id, Slot.doctor_id, Slot.starts_at)
-        )).first()
+        )).first(), new)
+
+    def _noted(self, row: Any, new: SlotStatus) -> SlotChange | None:
+        """The row an UPDATE … RETURNING changed, noted for the views after the commit."""
         if row is None:
             return None
         change = SlotChange(row.id, row.doctor_id, row.starts_at, new)
@@ -127,14 +130,9 @@ class SlotRepo:
             # of the UPDATE: on PostgreSQL each would not see the other's new row. Locking the person's
             # row queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
             await self.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-        row = (await self.session.execute(_BOOK_FREE, {
+        return self._noted((await self.session.execute(_BOOK_FREE, {
             "slot_id": slot_id, "patient_id": patient_id, "account_id": account_id, "now": now, "latest": latest,
-        })).first()
-        if row is None:
-            return None
-        change = SlotChange(row.id, row.doctor_id, row.starts_at, SlotStatus.BOOKED)
-        changes_of(self.session).slots.append(change)
-        return change
+        })).first(), SlotStatus.BOOKED)
 
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
         return await self._update_status(new, Slot.id == slot_id, Slot.status == expected) is not None
@@ -149,15 +147,10 @@ class AppointmentRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, appointment: Appointment) -> Appointment:
-        self.session.add(appointment)
-        await self.session.flush()
-        return appointment
-
     async def insert(self, appointment: Appointment) -> Appointment:
-        """Write a new appointment with one INSERT, outside the session: the booking holds SQLite's
-        one writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits
-        after. The object stays detached, with its id set."""
+        """Write a new appointment with one INSERT, outside the session: bookings hold SQLite's one
+        writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits after in
+        the same transaction. The object stays detached, with its id set."""
         values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
         appointment.id = (await self.session.execute(_INSERT_APPOINTMENT, values)).scalar_one()
         return appointment
