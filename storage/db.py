@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.changes import SlotChange, WriteSession, changes_of
+from storage.sqlite_driver import OneTripConnection, OneTripDBAPI
 from storage.uow import UnitOfWork
 
 # What a committed transaction did to slots: the changes, or None when it changed them in bulk.
@@ -46,7 +47,11 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
         if mode == "AUTOCOMMIT":
             return  # a read: each SELECT is its own snapshot, no BEGIN/ROLLBACK round trips
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        driver = conn.connection.dbapi_connection
+        if isinstance(driver, OneTripConnection):
+            driver.begin_with_next_statement(f"BEGIN {mode}")
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -60,6 +65,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # back, ``write()`` commits or rolls back), so the pool's own rollback is a second one: a
         # wasted hop to the driver's thread per use.
         kwargs.setdefault("pool_reset_on_return", None)
+    if url.startswith("sqlite+aiosqlite"):
+        kwargs.setdefault("module", OneTripDBAPI())
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
