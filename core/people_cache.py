@@ -42,11 +42,15 @@ class PeopleCache:
         """Read the account's people in ``uow`` and keep them, unless a card file changed since
         ``epoch`` (taken before the read's transaction began: what it saw may predate the change)."""
         people = await uow.patients.of_account(account_id)
+        self.keep(account_id, epoch, people)
+        return people
+
+    def keep(self, account_id: int, epoch: int, people: list[Patient]) -> None:
+        """Keep what a read saw, unless a card file changed since ``epoch`` (see ``load``)."""
         if epoch == self.epoch:
             if len(self._entries) >= self.max_accounts:
                 self._entries.clear()  # crude but bounded, like the identity cache
             self._entries[account_id] = (time.monotonic() + self.ttl, tuple(people))
-        return people
 
     async def person(self, account_id: int, patient_id: int) -> Patient:
         """A person of this account's card file; any other id (a forged button) is «not found»."""

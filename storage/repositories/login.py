@@ -2,18 +2,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AuthMethod
-from storage.models import Account, EsiaLoginState, LoginCode, TelegramUser
+from storage.models import Account, EsiaLoginState, LoginCode, Patient, TelegramUser
 
-# Built once: every update of a user not seen for a few seconds runs it.
-_USER_WITH_ACCOUNT = (
-    select(TelegramUser, Account)
+# Built once: every update of a user not seen for a few seconds runs it. A row per person of the
+# card file (owner first, as the card file lists them), or one row with no person.
+_USER_ACCOUNT_PEOPLE = (
+    select(TelegramUser, Account, Patient)
     .outerjoin(Account, Account.id == TelegramUser.account_id)
+    .outerjoin(Patient, and_(Patient.account_id == Account.id, Patient.removed_at.is_(None)))
     .where(TelegramUser.id == bindparam("telegram_id"))
+    .order_by(Patient.is_owner.desc(), Patient.id)
 )
 
 
@@ -23,11 +26,15 @@ class LoginRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def user_with_account(self, telegram_id: int) -> tuple[TelegramUser | None, Account | None]:
-        row = (await self.session.execute(_USER_WITH_ACCOUNT, {"telegram_id": telegram_id})).first()
-        if row is None:
-            return None, None
-        return row[0], row[1]
+    async def user_with_card_file(
+        self, telegram_id: int
+    ) -> tuple[TelegramUser | None, Account | None, list[Patient]]:
+        """The user, their account and its card file's people, in one statement: a patient's first
+        update needs all three, and each statement is a trip to the database driver."""
+        rows = (await self.session.execute(_USER_ACCOUNT_PEOPLE, {"telegram_id": telegram_id})).all()
+        if not rows:
+            return None, None, []
+        return rows[0][0], rows[0][1], [row[2] for row in rows if row[2] is not None]
 
     async def user(self, telegram_id: int) -> TelegramUser | None:
         return await self.session.get(TelegramUser, telegram_id)
