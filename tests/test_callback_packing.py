@@ -43,11 +43,23 @@ def test_packs_as_aiogram_does(cls: type[CallbackData]) -> None:
         assert cls.unpack(packed) == sample
 
 
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_pack_each_is_a_pack_of_each_copy(cls: type[CallbackData]) -> None:
+    """A screen packs its buttons with ``pack_each``: the strings of one copy per value."""
+    for sample in _samples(cls)[:4]:
+        for name, field in cls.model_fields.items():
+            values = [s.__dict__[name] for s in _samples(cls)] if field.annotation is not int else [0, 7, 99_999_999]
+            assert sample.pack_each(name, values) == [  # type: ignore[attr-defined]
+                CallbackData.pack(sample.model_copy(update={name: v})) for v in values]
+
+
 def test_refuses_what_aiogram_refuses() -> None:
     with pytest.raises(ValueError, match="Separator"):
         LoginCb(action="a:b").pack()
     with pytest.raises(ValueError, match="too long"):
         LoginCb(action="x" * 70).pack()
+    with pytest.raises(ValueError, match="Separator"):
+        LoginCb(action="email").pack_each("action", ["ok", "a:b"])
 
 
 def test_instances_are_frozen_since_filters_share_them() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TypeVar
 
@@ -58,10 +58,14 @@ def people(patients: list[Patient]) -> InlineKeyboardMarkup:
     ])
 
 
+def _buttons(texts: Iterable[str], packed: Iterable[str]) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=text, callback_data=data) for text, data in zip(texts, packed, strict=True)]
+
+
 def specialties(items: list[SpecialtyInfo], patient_id: int, page: int, with_people: bool) -> InlineKeyboardMarkup:
     shown, has_prev, has_next = _paged(items, page)
-    rows: Rows = [[_b(s.name, BookCb(step=BookStep.SPECIALTY, patient_id=patient_id, specialty_id=s.id))]
-                  for s in shown]
+    each = BookCb(step=BookStep.SPECIALTY, patient_id=patient_id).pack_each("specialty_id", [s.id for s in shown])
+    rows: Rows = [[button] for button in _buttons([s.name for s in shown], each)]
     _pager(rows, BookCb(step=BookStep.PERSON, patient_id=patient_id, page=page), has_prev, has_next)
     if with_people:
         rows.append([_b(common.BTN_BACK, BookCb(step=BookStep.PEOPLE))])
@@ -70,10 +74,11 @@ def specialties(items: list[SpecialtyInfo], patient_id: int, page: int, with_peo
 
 def doctors(shown: DoctorPage, patient_id: int, page: int) -> InlineKeyboardMarkup:
     specialty_id = shown.specialty.id
-    rows: Rows = [[_b(
-        texts.doctor_button(c.doctor.name, org_short(c.doctor.org.name), c.next_free, c.doctor.org.timezone),
-        BookCb(step=BookStep.DOCTOR, patient_id=patient_id, specialty_id=specialty_id, doctor_id=c.doctor.id),
-    )] for c in shown.choices]
+    each = BookCb(step=BookStep.DOCTOR, patient_id=patient_id, specialty_id=specialty_id).pack_each(
+        "doctor_id", [c.doctor.id for c in shown.choices])
+    rows: Rows = [[button] for button in _buttons(
+        [texts.doctor_button(c.doctor.name, org_short(c.doctor.org.name), c.next_free, c.doctor.org.timezone)
+         for c in shown.choices], each)]
     _pager(rows, BookCb(step=BookStep.SPECIALTY, patient_id=patient_id, specialty_id=specialty_id, page=page),
            shown.has_prev, shown.has_next)
     rows.append([_b(common.BTN_BACK, BookCb(step=BookStep.PERSON, patient_id=patient_id))])
@@ -82,8 +87,8 @@ def doctors(shown: DoctorPage, patient_id: int, page: int) -> InlineKeyboardMark
 
 def dates(days: list[date], cb: BookCb, extra: Rows | None = None) -> InlineKeyboardMarkup:
     shown, has_prev, has_next = _paged(days, cb.page)
-    buttons = [_b(f"{WEEKDAYS[d.weekday()]} {day_month(d)}",
-                  cb.model_copy(update={"step": BookStep.DAY, "day": day_key(d), "page": 0})) for d in shown]
+    each = cb.model_copy(update={"step": BookStep.DAY, "page": 0}).pack_each("day", [day_key(d) for d in shown])
+    buttons = _buttons([f"{WEEKDAYS[d.weekday()]} {day_month(d)}" for d in shown], each)
     rows: Rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     _pager(rows, cb.model_copy(update={"step": BookStep.DOCTOR}), has_prev, has_next)
     rows.extend(extra or [])
@@ -102,8 +107,8 @@ def no_free_time(doctor: DoctorInfo, cb: BookCb) -> InlineKeyboardMarkup:
 
 
 def times(items: list[FreeTime], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
-    buttons = [_b(f"{local(t.starts_at, timezone):%H:%M}",
-                  cb.model_copy(update={"step": BookStep.SLOT, "slot_id": t.slot_id})) for t in items]
+    each = cb.model_copy(update={"step": BookStep.SLOT}).pack_each("slot_id", [t.slot_id for t in items])
+    buttons = _buttons([f"{local(t.starts_at, timezone):%H:%M}" for t in items], each)
     rows: Rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
     rows.append([_b(texts.BTN_SCHEDULE, cb.model_copy(update={"step": BookStep.DAY_VIEW}))])
     rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DOCTOR, "day": 0}))])
