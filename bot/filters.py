@@ -7,7 +7,8 @@ worker thread, so each handler it tries costs a thread round trip; a ``Filter`` 
 from __future__ import annotations
 
 from aiogram.filters import Filter
-from aiogram.types import Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message
 
 from bot.texts import common
 
@@ -37,3 +38,15 @@ class Typed(Filter):
 
 
 TYPED = Typed()
+
+
+class ButtonsOf(Filter):
+    """On a router: the pressed button is one of these kinds (by the prefix of its data). A button is
+    then tried against the handlers of its own conversation only, not each handler of every router
+    before it."""
+
+    def __init__(self, *kinds: type[CallbackData]) -> None:
+        self.prefixes = tuple(kind.__prefix__ + kind.__separator__ for kind in kinds)
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        return query.data is not None and query.data.startswith(self.prefixes)

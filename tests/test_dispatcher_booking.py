@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.methods import SendMessage
 
 from bot.config import Settings
 from bot.container import build_container
 from bot.dispatcher import ROUTERS, build_dispatcher
+from bot.filters import ButtonsOf
 from bot.keyboards.callbacks import BookCb, BookStep
 from bot.texts.common import SOMETHING_WRONG
 from core.clock import SystemClock
@@ -50,4 +52,26 @@ def test_no_filter_of_the_bot_runs_in_a_worker_thread() -> None:
                 for event_filter in handler.filters or ():
                     assert event_filter.awaitable, f"{router.name} {name}: {event_filter.callback!r}"
                     checked += 1
+            for event_filter in observer._handler.filters or ():  # the router's own, tried first
+                assert event_filter.awaitable, f"{router.name} {name}: {event_filter.callback!r}"
     assert checked > 40
+
+
+def test_every_button_handler_is_reached_through_its_router_filter() -> None:
+    """A router lets through only the buttons it names (``ButtonsOf``): each of its handlers must
+    look at buttons of those kinds, or it could never run."""
+    seen = 0
+    for router in ROUTERS:
+        observer = router.callback_query
+        gates = [f.callback for f in observer._handler.filters or () if isinstance(f.callback, ButtonsOf)]
+        for handler in observer.handlers:
+            kinds = [f.callback.callback_data for f in handler.filters or ()
+                     if isinstance(f.callback, CallbackQueryFilter)]
+            if not gates:
+                continue  # the fallback: any button nobody claimed
+            assert kinds, f"{router.name}: a handler that looks at no kind of button"
+            for kind in kinds:
+                prefix = kind.__prefix__ + kind.__separator__
+                assert any(prefix in gate.prefixes for gate in gates), f"{router.name}: {kind.__name__} is kept out"
+                seen += 1
+    assert seen > 30
