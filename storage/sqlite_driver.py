@@ -9,8 +9,9 @@ opened, executed, read out and closed on the driver's thread, and the rows come 
 The ``BEGIN`` of a transaction travels with its first statement, and a commit or rollback with no
 transaction open stays home.
 
-Only the adapter changes: the driver is still aiosqlite (its connection, thread and queue), the
-dialect is still SQLAlchemy's ``sqlite+aiosqlite``; streamed (server-side) results keep its cursors.
+Only the adapter changes: the driver is still aiosqlite (its connection, thread and queue, through
+``Connection._execute``, the call aiosqlite itself queues everything with; the version is pinned),
+the dialect is still SQLAlchemy's ``sqlite+aiosqlite``; streamed (server-side) results keep its cursors.
 """
 
 from __future__ import annotations
@@ -127,6 +128,14 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
+            # A streamed result runs on aiosqlite's own cursor, which knows nothing of a waiting BEGIN.
+            begin, self._begin = self._begin, None
+            if begin is not None:
+                self._in_transaction = True
+                try:
+                    await_(self._connection.execute(begin))
+                except Exception as error:
+                    self._handle_exception(error)
             return self._ss_cursor_cls(self)
         return OneTripCursor(self)
 

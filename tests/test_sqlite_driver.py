@@ -34,11 +34,16 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[collections.Counter[str]]
     yield counted
 
 
+async def _pool_warmed(db: Database, trips: collections.Counter[str]) -> None:
+    """Open the pool's connection first: opening one takes trips of its own (connect, PRAGMAs)."""
+    async with db.read() as uow:
+        await uow.session.get(TelegramUser, 1)
+    trips.clear()
+
+
 async def test_a_read_is_one_trip(sqlite_db: Database, trips: collections.Counter[str]) -> None:
     await factories.account(sqlite_db, 1, T0)
-    async with sqlite_db.read() as uow:
-        await uow.session.get(TelegramUser, 1)  # warm the pool: opening a connection takes trips of its own
-    trips.clear()
+    await _pool_warmed(sqlite_db, trips)
     async with sqlite_db.read() as uow:
         user, account, people = await uow.login.user_with_card_file(1)
     assert user is not None and account is not None and len(people) == 1
@@ -47,9 +52,7 @@ async def test_a_read_is_one_trip(sqlite_db: Database, trips: collections.Counte
 
 async def test_a_write_is_a_trip_a_statement_and_one_for_the_commit(
         sqlite_db: Database, trips: collections.Counter[str]) -> None:
-    async with sqlite_db.read() as uow:
-        await uow.session.get(TelegramUser, 1)
-    trips.clear()
+    await _pool_warmed(sqlite_db, trips)
     async with sqlite_db.write() as uow:
         await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "a"}])
         await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "b"}, {"at": T0, "action": "c"}])
@@ -93,10 +96,17 @@ async def test_a_rollback_undoes_and_an_error_leaves_the_connection_usable(sqlit
 
 async def test_a_transaction_with_no_statement_costs_no_trip(
         sqlite_db: Database, trips: collections.Counter[str]) -> None:
-    async with sqlite_db.read() as uow:
-        await uow.session.get(TelegramUser, 1)
-    trips.clear()
+    await _pool_warmed(sqlite_db, trips)
     async with sqlite_db.write() as uow:
         await uow.session.connection()  # begun, but nothing sent
         await uow.commit()
     assert sum(trips.values()) == 0
+
+
+async def test_a_streamed_result_in_a_write_transaction_is_inside_it(sqlite_db: Database) -> None:
+    """A server-side cursor is aiosqlite's own: the BEGIN waiting for the first statement goes first."""
+    async with sqlite_db.write() as uow:
+        rows = await uow.session.stream_scalars(select(func.count()).select_from(AuditEntry))
+        assert [n async for n in rows] == [0]
+        connection = await uow.session.connection()
+        assert (await connection.get_raw_connection()).driver_connection.in_transaction  # type: ignore[union-attr]
