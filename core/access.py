@@ -38,7 +38,7 @@ class AccessService:
     async def _load(self, telegram_id: int, chat_id: int) -> Identity:
         epoch = self.people.epoch if self.people is not None else 0
         async with self.db.read() as uow:
-            user, account, people = await uow.login.user_with_card_file(telegram_id)
+            user, account, people = await uow.login.user_with_card_file(telegram_id, self.consent_version)
         consented = user is not None and user.consent_version == self.consent_version
         if self.people is not None and account is not None and consented:
             self.people.keep(account.id, epoch, people)

@@ -123,3 +123,15 @@ async def test_a_card_file_read_overtaken_by_a_change_is_not_kept(db: Database, 
         uow.patients.of_account = read_then_change_lands  # type: ignore[method-assign]
         assert [p.id for p in await views.people.load(uow, owner.account_id, views.people.epoch)] == [owner.id]
     assert [p.id for p in await booking.bookable_people(identity)] == [owner.id, added[0].id]
+
+
+async def test_who_is_this_reads_no_card_file_without_consent_to_the_current_policy(
+        db: Database, clock: FixedClock) -> None:
+    """152-FZ: a user who has not consented to the policy in force gets nothing of the card file read."""
+    identity, (owner,) = await factories.account(db, 1, clock.now())
+    async with db.read() as uow:
+        user, account, people = await uow.login.user_with_card_file(identity.telegram_id, factories.CONSENT)
+        assert user is not None and account is not None and [p.id for p in people] == [owner.id]
+        user, account, people = await uow.login.user_with_card_file(identity.telegram_id, "a newer policy")
+        assert user is not None and account is not None and people == []
+        assert await uow.login.user_with_card_file(999, factories.CONSENT) == (None, None, [])

@@ -45,7 +45,7 @@ async def test_a_read_is_one_trip(sqlite_db: Database, trips: collections.Counte
     await factories.account(sqlite_db, 1, T0)
     await _pool_warmed(sqlite_db, trips)
     async with sqlite_db.read() as uow:
-        user, account, people = await uow.login.user_with_card_file(1)
+        user, account, people = await uow.login.user_with_card_file(1, factories.CONSENT)
     assert user is not None and account is not None and len(people) == 1
     assert sum(trips.values()) == 1, trips  # no cursor, fetch, close or rollback trips of their own
 

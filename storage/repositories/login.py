@@ -10,11 +10,13 @@ from core.enums import AuthMethod
 from storage.models import Account, EsiaLoginState, LoginCode, Patient, TelegramUser
 
 # Built once: every update of a user not seen for a few seconds runs it. A row per person of the
-# card file (owner first, as the card file lists them), or one row with no person.
+# card file (owner first, as the card file lists them), or one row with no person: none either
+# unless the user has consented to the current policy (152-FZ: nothing is processed before).
 _USER_ACCOUNT_PEOPLE = (
     select(TelegramUser, Account, Patient)
     .outerjoin(Account, Account.id == TelegramUser.account_id)
-    .outerjoin(Patient, and_(Patient.account_id == Account.id, Patient.removed_at.is_(None)))
+    .outerjoin(Patient, and_(Patient.account_id == Account.id, Patient.removed_at.is_(None),
+                             TelegramUser.consent_version == bindparam("consent_version")))
     .where(TelegramUser.id == bindparam("telegram_id"))
     .order_by(Patient.is_owner.desc(), Patient.id)
 )
@@ -27,11 +29,13 @@ class LoginRepo:
         self.session = session
 
     async def user_with_card_file(
-        self, telegram_id: int
+        self, telegram_id: int, consent_version: str
     ) -> tuple[TelegramUser | None, Account | None, list[Patient]]:
-        """The user, their account and its card file's people, in one statement: a patient's first
-        update needs all three, and each statement is a trip to the database driver."""
-        rows = (await self.session.execute(_USER_ACCOUNT_PEOPLE, {"telegram_id": telegram_id})).all()
+        """The user, their account and, if the user has consented to ``consent_version``, its card
+        file's people, in one statement: a patient's first update needs all three, and each
+        statement is a trip to the database driver."""
+        rows = (await self.session.execute(
+            _USER_ACCOUNT_PEOPLE, {"telegram_id": telegram_id, "consent_version": consent_version})).all()
         if not rows:
             return None, None, []
         return rows[0][0], rows[0][1], [row[2] for row in rows if row[2] is not None]
