@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Dispatcher
+from aiogram import Dispatcher, Router
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.container import Container
+from bot.filters import ButtonsOf
 from bot.handlers import (
     booking,
     cardfile,
@@ -35,6 +37,25 @@ ROUTERS = (
     person_form.router,
     fallback.router,  # last: claims whatever nobody else did
 )
+
+
+def _let_through_own_buttons(router: Router) -> None:
+    """A pressed button is tried against the handlers of its own conversation only, not each handler
+    of every router before it: a router lets through the kinds of buttons its handlers look at, read
+    off the handlers themselves so that the two cannot drift apart. A router with a handler for any
+    button (the fallback) lets every button through."""
+    kinds: list[type[CallbackData]] = []
+    for handler in router.callback_query.handlers:
+        own = [f.callback.callback_data for f in handler.filters or () if isinstance(f.callback, CallbackQueryFilter)]
+        if not own:
+            return
+        kinds += own
+    if kinds:
+        router.callback_query.filter(ButtonsOf(*dict.fromkeys(kinds)))
+
+
+for _router in ROUTERS:  # once per process: the routers are module-level, like their handlers
+    _let_through_own_buttons(_router)
 
 
 def build_dispatcher(container: Container, storage: BaseStorage | None = None) -> Dispatcher:

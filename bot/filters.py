@@ -41,9 +41,8 @@ TYPED = Typed()
 
 
 class ButtonsOf(Filter):
-    """On a router: the pressed button is one of these kinds (by the prefix of its data). A button is
-    then tried against the handlers of its own conversation only, not each handler of every router
-    before it."""
+    """On a router (``bot.dispatcher`` puts it there): the pressed button is one of these kinds, by
+    the prefix of its data."""
 
     def __init__(self, *kinds: type[CallbackData]) -> None:
         self.prefixes = tuple(kind.__prefix__ + kind.__separator__ for kind in kinds)

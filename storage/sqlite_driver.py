@@ -122,20 +122,14 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
         super().__init__(dbapi, connection)
         self._begin: str | None = None
-        # What SQLite said after the last trip; True when unknown (after an error), so that a
-        # rollback then does go to the thread.
-        self._in_transaction = True
+        self._in_transaction = True  # what SQLite said after the last trip (see ``_trip``)
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
             # A streamed result runs on aiosqlite's own cursor, which knows nothing of a waiting BEGIN.
             begin, self._begin = self._begin, None
             if begin is not None:
-                self._in_transaction = True
-                try:
-                    await_(self._connection.execute(begin))
-                except Exception as error:
-                    self._handle_exception(error)
+                self._in_transaction = self._trip(_statement, None, False, begin, None)[4]
             return self._ss_cursor_cls(self)
         return OneTripCursor(self)
 
@@ -145,12 +139,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def run(self, many: bool, operation: str, parameters: Any) -> _Outcome:
         begin, self._begin = self._begin, None
-        self._in_transaction = True
-        try:
-            outcome: _Outcome = await_(self._connection._execute(
-                _statement, self._connection._conn, begin, many, operation, parameters))
-        except Exception as error:
-            self._handle_exception(error)
+        outcome: _Outcome = self._trip(_statement, begin, many, operation, parameters)
         self._in_transaction = outcome[4]
         return outcome
 
@@ -164,11 +153,17 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._begin = None  # a transaction that ran no statement never began
         if not self._in_transaction or not self._connection._connection:
             return
+        self._trip(_end, commit)
+        self._in_transaction = False
+
+    def _trip(self, fn: Any, *args: Any) -> Any:
+        """``fn(sqlite3_connection, *args)`` on aiosqlite's thread. After an error the transaction's
+        state is unknown: taken as open, so that the rollback does go to the thread."""
+        self._in_transaction = True
         try:
-            await_(self._connection._execute(_end, self._connection._conn, commit))
+            return await_(self._connection._execute(fn, self._connection._conn, *args))
         except Exception as error:
             self._handle_exception(error)
-        self._in_transaction = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

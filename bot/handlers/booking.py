@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import ButtonsOf, MenuButton
+from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import BookCb, BookStep
@@ -20,7 +20,6 @@ from core.schedule import ScheduleService
 from storage.models import Patient
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(BookCb))
 
 
 async def _specialties(message: Message, patient: Patient, page: int, schedule: ScheduleService,

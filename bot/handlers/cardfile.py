@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import ButtonsOf, MenuButton
+from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_add_form, begin_fix_form, begin_owner_form
 from bot.keyboards import cardfile as kb
@@ -20,7 +20,6 @@ from core.identity import Identity
 from core.visits import VisitsService
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(CardCb))
 
 
 @router.message(Command("cardfile"))

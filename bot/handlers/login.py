@@ -7,7 +7,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import TYPED, ButtonsOf
+from bot.filters import TYPED
 from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_owner_form
 from bot.keyboards import login as kb
@@ -19,7 +19,6 @@ from core.identity import Identity
 from core.login import EmailLogin, EsiaLogin
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(LoginCb))
 
 
 @router.callback_query(LoginCb.filter(F.action == "email"))

@@ -11,7 +11,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import TYPED, ButtonsOf, MenuButton
+from bot.filters import TYPED, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import moderation as kb
 from bot.keyboards.callbacks import ModAction, ModCb
@@ -23,7 +23,6 @@ from core.identity import Identity
 from core.moderation import ModerationService
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(ModCb))
 
 
 @router.message(Command("moderation"))

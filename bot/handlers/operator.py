@@ -7,7 +7,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.filters import TYPED, ButtonsOf, MenuButton
+from bot.filters import TYPED, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards.callbacks import RulesCb
 from bot.states import OperatorStates
@@ -18,7 +18,6 @@ from core.identity import Identity
 from core.rules import RulesService
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(RulesCb))
 
 
 def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:

@@ -14,7 +14,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import TYPED, ButtonsOf
+from bot.filters import TYPED
 from bot.handlers.common import message_of
 from bot.keyboards import person as kb
 from bot.keyboards.callbacks import PersonAction, PersonCb
@@ -30,7 +30,6 @@ from core.identity import Identity
 from core.people import PersonData, phone_required
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(PersonCb))
 
 
 async def begin_owner_form(message: Message, state: FSMContext) -> None:

@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import ButtonsOf, MenuButton
+from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import login as kb
 from bot.keyboards.callbacks import LoginCb
@@ -16,7 +16,6 @@ from core.access import AccessService
 from core.identity import Identity
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(LoginCb))
 
 
 async def show_entry(message: Message, identity: Identity, consent_text: str, esia_enabled: bool) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import BufferedInputFile, CallbackQuery
 
-from bot.filters import ButtonsOf
 from bot.handlers.common import message_of
 from bot.ics import appointment_ics
 from bot.keyboards import booking as kb
@@ -16,7 +15,6 @@ from core.clock import Clock
 from core.identity import Identity
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(VisitCb))
 
 
 @router.callback_query(VisitCb.filter(F.action == VisitAction.ASK))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
-from bot.filters import ButtonsOf
 from bot.handlers.common import message_of
 from bot.keyboards import booking as booking_kb
 from bot.keyboards import waitlist as kb
@@ -18,7 +17,6 @@ from core.identity import Identity
 from core.waitlist import WaitlistService
 
 router = Router(name=__name__)
-router.callback_query.filter(ButtonsOf(QueueCb, OfferCb))
 
 
 @router.callback_query(QueueCb.filter(F.action == QueueAction.START))
