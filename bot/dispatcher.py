@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import Dispatcher, Router
+from aiogram import Dispatcher
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.container import Container
-from bot.filters import ButtonsOf
 from bot.handlers import (
     booking,
     cardfile,
@@ -22,9 +21,10 @@ from bot.handlers import (
     visits,
     waitlist,
 )
-from bot.middlewares import IdentityMiddleware
+from bot.middlewares import IdentityMiddleware, ServicesMiddleware
+from bot.routing import ConversationRouter
 
-ROUTERS = (
+ROUTERS: tuple[ConversationRouter, ...] = (
     errors.router,
     start.router,
     moderation.router,
@@ -39,19 +39,17 @@ ROUTERS = (
 )
 
 
-def _let_through_own_buttons(router: Router) -> None:
-    """A pressed button is tried against the handlers of its own conversation only, not each handler
-    of every router before it: a router lets through the kinds of buttons its handlers look at, read
-    off the handlers themselves so that the two cannot drift apart. A router with a handler for any
-    button (the fallback) lets every button through."""
+def _let_through_own_buttons(router: ConversationRouter) -> None:
+    """A pressed button is offered to the handlers of its own conversation only: a router lets through
+    the kinds of buttons its handlers look at, read off the handlers themselves so that the two cannot
+    drift apart. A router with a handler for any button (the fallback) lets every button through."""
     kinds: list[type[CallbackData]] = []
     for handler in router.callback_query.handlers:
         own = [f.callback.callback_data for f in handler.filters or () if isinstance(f.callback, CallbackQueryFilter)]
         if not own:
             return
         kinds += own
-    if kinds:
-        router.callback_query.filter(ButtonsOf(*dict.fromkeys(kinds)))
+    router.buttons = tuple(kind.__prefix__ + kind.__separator__ for kind in dict.fromkeys(kinds))
 
 
 for _router in ROUTERS:  # once per process: the routers are module-level, like their handlers
@@ -59,7 +57,10 @@ for _router in ROUTERS:  # once per process: the routers are module-level, like 
 
 
 def build_dispatcher(container: Container, storage: BaseStorage | None = None) -> Dispatcher:
-    dp = Dispatcher(storage=storage or MemoryStorage(), **container.workflow_data())
+    dp = Dispatcher(storage=storage or MemoryStorage())
     dp.update.outer_middleware(IdentityMiddleware(container.access))
+    services = ServicesMiddleware(container.workflow_data())
+    dp.message.middleware(services)  # inner middlewares of the Dispatcher run for every router's handlers
+    dp.callback_query.middleware(services)
     dp.include_routers(*ROUTERS)
     return dp

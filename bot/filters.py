@@ -7,8 +7,7 @@ worker thread, so each handler it tries costs a thread round trip; a ``Filter`` 
 from __future__ import annotations
 
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 
 from bot.texts import common
 
@@ -38,14 +37,3 @@ class Typed(Filter):
 
 
 TYPED = Typed()
-
-
-class ButtonsOf(Filter):
-    """On a router (``bot.dispatcher`` puts it there): the pressed button is one of these kinds, by
-    the prefix of its data."""
-
-    def __init__(self, *kinds: type[CallbackData]) -> None:
-        self.prefixes = tuple(kind.__prefix__ + kind.__separator__ for kind in kinds)
-
-    async def __call__(self, query: CallbackQuery) -> bool:
-        return query.data is not None and query.data.startswith(self.prefixes)

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aiogram import Bot
-from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.methods import SendMessage
+from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.container import build_container
 from bot.dispatcher import ROUTERS, build_dispatcher
-from bot.filters import ButtonsOf
 from bot.keyboards.callbacks import BookCb, BookStep
+from bot.routing import ConversationRouter
 from bot.texts.common import SOMETHING_WRONG
 from core.clock import SystemClock
 from storage.db import Database
 from tests import factories
 from tests.fakes.session import RecordingSession
-from tests.fakes.updates import callback_update
+from tests.fakes.updates import callback_update, message_update
 
 
 async def test_double_tap_on_a_doctor_is_harmless(sqlite_db: Database) -> None:
@@ -57,21 +60,61 @@ def test_no_filter_of_the_bot_runs_in_a_worker_thread() -> None:
     assert checked > 40
 
 
-def test_every_button_handler_is_reached_through_its_router_filter() -> None:
-    """A router lets through only the buttons it names (``ButtonsOf``): each of its handlers must
-    look at buttons of those kinds, or it could never run."""
+def test_every_button_handler_is_reached_through_its_router_gate() -> None:
+    """A router lets through only the buttons it names (``ConversationRouter.buttons``): each of its
+    handlers must look at buttons of those kinds, or it could never run."""
     seen = 0
     for router in ROUTERS:
-        observer = router.callback_query
-        gates = [f.callback for f in observer._handler.filters or () if isinstance(f.callback, ButtonsOf)]
-        for handler in observer.handlers:
+        for handler in router.callback_query.handlers:
             kinds = [f.callback.callback_data for f in handler.filters or ()
                      if isinstance(f.callback, CallbackQueryFilter)]
-            if not gates:
+            if router.buttons is None:
                 continue  # the fallback: any button nobody claimed
             assert kinds, f"{router.name}: a handler that looks at no kind of button"
             for kind in kinds:
                 prefix = kind.__prefix__ + kind.__separator__
-                assert any(prefix in gate.prefixes for gate in gates), f"{router.name}: {kind.__name__} is kept out"
+                assert prefix in router.buttons, f"{router.name}: {kind.__name__} is kept out"
                 seen += 1
     assert seen > 30
+
+
+class _Mine(CallbackData, prefix="mine"):
+    n: int
+
+
+class _Theirs(CallbackData, prefix="theirs"):
+    n: int
+
+
+class _Tried(Filter):
+    """Notes every update it is asked about and lets it through."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def __call__(self, event: CallbackQuery | Message) -> bool:
+        self.seen.append((event.data if isinstance(event, CallbackQuery) else event.text) or "")
+        return True
+
+
+async def test_a_router_turns_away_buttons_and_updates_it_has_no_handler_for() -> None:
+    """A button of another kind, or a message to a router with no message handler, is not offered to
+    this router's filters at all; a button of its own kind is, and its handler runs."""
+    router = ConversationRouter(name="test")
+    tried = _Tried()
+    router.message.filter(tried)  # a router-wide filter: asked before any handler would be
+
+    @router.callback_query(tried, _Mine.filter())
+    async def mine(query: CallbackQuery, callback_data: _Mine) -> str:
+        return f"handled {callback_data.n}"
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    router.buttons = (_Mine.__prefix__ + _Mine.__separator__,)
+    bot = Bot("123456:TEST", session=RecordingSession())
+    theirs = callback_update(7, _Theirs(n=1).pack(), message_id=1, bot=bot)
+    assert await dp.feed_update(bot, theirs) is UNHANDLED
+    assert await dp.feed_update(bot, message_update(7, "Запись к врачу", bot=bot)) is UNHANDLED
+    assert tried.seen == []
+    assert await dp.feed_update(bot, callback_update(7, _Mine(n=2).pack(), message_id=1, bot=bot)) == "handled 2"
+    assert tried.seen == ["mine:2"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -10,6 +10,7 @@ from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import BookCb, BookStep
+from bot.routing import ConversationRouter
 from bot.texts import booking as texts
 from bot.texts import common
 from bot.texts.errors import error_text
@@ -19,7 +20,7 @@ from core.identity import Identity
 from core.schedule import ScheduleService
 from storage.models import Patient
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 async def _specialties(message: Message, patient: Patient, page: int, schedule: ScheduleService,

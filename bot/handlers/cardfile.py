@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,6 +12,7 @@ from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_add_form, begin_fix_form, begin_owner_form
 from bot.keyboards import cardfile as kb
 from bot.keyboards.callbacks import CardAction, CardCb
+from bot.routing import ConversationRouter
 from bot.texts import cardfile as texts
 from bot.texts import common
 from core.cardfile import CardFileService
@@ -19,7 +20,7 @@ from core.clock import Clock
 from core.identity import Identity
 from core.visits import VisitsService
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 @router.message(Command("cardfile"))

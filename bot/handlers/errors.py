@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionMessageFilter, ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
+from bot.routing import ConversationRouter
 from bot.texts.common import SOMETHING_WRONG
 from bot.texts.errors import error_text
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 async def _tell(event: ErrorEvent, text: str) -> None:

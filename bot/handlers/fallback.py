@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.start import show_entry
+from bot.routing import ConversationRouter
 from bot.texts import common
 from core.identity import Identity
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 @router.callback_query()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,13 +12,14 @@ from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_owner_form
 from bot.keyboards import login as kb
 from bot.keyboards.callbacks import LoginCb
+from bot.routing import ConversationRouter
 from bot.states import EmailLoginStates
 from bot.texts import login
 from core.errors import CodeExpired, NotAllowed
 from core.identity import Identity
 from core.login import EmailLogin, EsiaLogin
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 @router.callback_query(LoginCb.filter(F.action == "email"))

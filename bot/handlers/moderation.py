@@ -6,7 +6,7 @@ moderator button gets «недоступно» and nothing changes.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +15,7 @@ from bot.filters import TYPED, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import moderation as kb
 from bot.keyboards.callbacks import ModAction, ModCb
+from bot.routing import ConversationRouter
 from bot.states import ModerationStates
 from bot.texts import common
 from bot.texts import moderation as texts
@@ -22,7 +23,7 @@ from core.errors import DomainError, InvalidInput
 from core.identity import Identity
 from core.moderation import ModerationService
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 @router.message(Command("moderation"))

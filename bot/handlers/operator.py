@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.filters import TYPED, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards.callbacks import RulesCb
+from bot.routing import ConversationRouter
 from bot.states import OperatorStates
 from bot.texts import common
 from bot.texts import operator as texts
@@ -17,7 +18,7 @@ from core.enums import Role
 from core.identity import Identity
 from core.rules import RulesService
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:

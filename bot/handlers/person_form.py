@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +18,7 @@ from bot.filters import TYPED
 from bot.handlers.common import message_of
 from bot.keyboards import person as kb
 from bot.keyboards.callbacks import PersonAction, PersonCb
+from bot.routing import ConversationRouter
 from bot.states import PersonForm
 from bot.texts import person as texts
 from bot.texts.errors import error_text
@@ -29,7 +30,7 @@ from core.errors import InvalidInput
 from core.identity import Identity
 from core.people import PersonData, phone_required
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 async def begin_owner_form(message: Message, state: FSMContext) -> None:

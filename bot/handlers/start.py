@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,11 +11,12 @@ from bot.filters import MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import login as kb
 from bot.keyboards.callbacks import LoginCb
+from bot.routing import ConversationRouter
 from bot.texts import common, login
 from core.access import AccessService
 from core.identity import Identity
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 async def show_entry(message: Message, identity: Identity, consent_text: str, esia_enabled: bool) -> None:

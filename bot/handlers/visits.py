@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.handlers.common import message_of
 from bot.ics import appointment_ics
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import VisitAction, VisitCb
+from bot.routing import ConversationRouter
 from bot.texts import booking as texts
 from core.booking import BookingService
 from core.clock import Clock
 from core.identity import Identity
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 @router.callback_query(VisitCb.filter(F.action == VisitAction.ASK))

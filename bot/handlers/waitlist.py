@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 
 from bot.handlers.common import message_of
 from bot.keyboards import booking as booking_kb
 from bot.keyboards import waitlist as kb
 from bot.keyboards.callbacks import OfferAction, OfferCb, QueueAction, QueueCb
+from bot.routing import ConversationRouter
 from bot.texts import booking as booking_texts
 from bot.texts import waitlist as texts
 from core.booking import BookingService
@@ -16,7 +17,7 @@ from core.catalog import CatalogCache
 from core.identity import Identity
 from core.waitlist import WaitlistService
 
-router = Router(name=__name__)
+router = ConversationRouter(name=__name__)
 
 
 @router.callback_query(QueueCb.filter(F.action == QueueAction.START))
