@@ -14,11 +14,16 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot.config import Settings
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, pool_size_for
 
 T0 = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("BENCH_POSTGRES_URL")
+
+
+# The pool the bot process opens at its default settings (bot.app).
+POOL_SIZE = pool_size_for(Settings.model_fields["concurrent_updates"].default)
 
 
 @asynccontextmanager
@@ -26,7 +31,7 @@ async def database(backend: str = "sqlite") -> AsyncIterator[Database]:
     """A freshly migrated database: a SQLite file in a temp folder, or a PostgreSQL schema of its own."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
-            db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}")
+            db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}", pool_size=POOL_SIZE)
             await migrate.upgrade(db.engine)
             try:
                 yield db
@@ -38,7 +43,8 @@ async def database(backend: str = "sqlite") -> AsyncIterator[Database]:
     admin = Database(POSTGRES_URL)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}, pool_size=20)
+    db = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}},
+                  pool_size=POOL_SIZE)
     await migrate.upgrade(db.engine)
     try:
         yield db

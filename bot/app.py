@@ -28,7 +28,7 @@ from bot.outbox.sender import OutboxSender
 from core.clock import Clock, ShiftedClock, SystemClock
 from core.rules import RuleDefaults, seed_defaults
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, pool_size_for
 from storage.demo import load_demo
 
 log = logging.getLogger("bot")
@@ -95,7 +95,7 @@ async def run(settings: Settings) -> None:
     clock = make_clock(settings)
     ensure_sqlite_folder(settings.database_url)
     kick = asyncio.Event()  # replaced by the sender's own kick once it exists
-    db = Database(settings.database_url, on_outbox=kick.set)
+    db = Database(settings.database_url, on_outbox=kick.set, pool_size=pool_size_for(settings.concurrent_updates))
     await prepare_database(settings, clock, db)
 
     bot = make_bot(settings)
@@ -126,7 +126,8 @@ async def run(settings: Settings) -> None:
         await bot.delete_webhook(drop_pending_updates=False)
         freeze_startup_objects()
         log.info("bot started, polling")
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=False,
+                               tasks_concurrency_limit=settings.concurrent_updates)
     finally:
         scheduler.shutdown(wait=False)
         sender.stop()

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     telegram_api_base: str | None = Field(
         default=None, description="Base URL of a self-hosted Bot API server (or the tests' fake one)")
     database_url: str = "sqlite+aiosqlite:///data/medbot.sqlite3"
+    # Updates worked on at once; the database keeps a connection open for each (and a few for the
+    # bot's background work), so a busy minute does not open and close connections.
+    concurrent_updates: int = Field(default=32, ge=1)
     demo_data: bool = True
     log_level: str = "INFO"
 

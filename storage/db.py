@@ -23,6 +23,17 @@ CardFileListener = Callable[[set[int]], None]
 
 _BEGIN_OPTION = "sqlite_begin"
 
+# Connections the bot's own work may hold beside the updates it handles: the outbox sender, the
+# scheduler's jobs, the web server's ESIA callback.
+BACKGROUND_CONNECTIONS = 8
+
+
+def pool_size_for(concurrent_updates: int) -> int:
+    """A connection for each update handled at once and for the background work. A connection
+    beyond the pool is closed when given back, and opening one costs a thread and the PRAGMAs on
+    SQLite (a TCP connection and a log-in on PostgreSQL), at the busiest moment."""
+    return concurrent_updates + BACKGROUND_CONNECTIONS
+
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     """Take BEGIN over from pysqlite (see SQLAlchemy's SQLite dialect docs).
@@ -58,9 +69,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Errors must not carry statement parameters into logs: they hold names, SNILS and policies.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite") and ":memory:" not in url:
-        # Connections beyond the pool are closed on return, and reopening one costs a thread and
-        # the PRAGMAs each time: keep as many as the updates handled at once would use.
-        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("pool_size", 20)  # the bot passes pool_size_for(its concurrent updates)
         # The session has already ended its transaction when a connection goes back (reads roll
         # back, ``write()`` commits or rolls back), so the pool's own rollback is a second one: a
         # wasted hop to the driver's thread per use.
