@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from storage.changes import SlotChange, WriteSession, changes_of
-from storage.sqlite_driver import OneTripConnection, OneTripDBAPI
+from storage.sqlite_driver import RIDES_WITH_COMMIT, OneTripConnection, OneTripCursor, OneTripDBAPI
 from storage.uow import UnitOfWork
 
 # What a committed transaction did to slots: the changes, or None when it changed them in bulk.
@@ -52,6 +52,13 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _rides_with_commit(_conn: Connection, cursor: Any, _statement: str, _parameters: Any,
+                           context: Any, _executemany: bool) -> None:
+        if context is not None and context.execution_options.get(RIDES_WITH_COMMIT) \
+                and isinstance(cursor, OneTripCursor):
+            cursor.rides_with_commit = True
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

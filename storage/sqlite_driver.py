@@ -6,8 +6,9 @@ every read, though a read in autocommit mode has nothing to roll back. Each trip
 and then the event loop: on this kind of machine that costs more than the statement itself
 (a trip ~0.13 ms; an indexed SQLite read ~0.01 ms). Here a statement is one trip: the cursor is
 opened, executed, read out and closed on the driver's thread, and the rows come back with it.
-The ``BEGIN`` of a transaction travels with its first statement, and a commit or rollback with no
-transaction open stays home.
+The ``BEGIN`` of a transaction travels with its first statement, a commit or rollback with no
+transaction open stays home, and a write whose outcome nobody reads (the audit rows) can be held
+back to travel with the next statement or the ``COMMIT`` (``RIDES_WITH_COMMIT``).
 
 Only the adapter changes: the driver is still aiosqlite (its connection, thread and queue, through
 ``Connection._execute``, the call aiosqlite itself queues everything with; the version is pinned),
@@ -27,12 +28,26 @@ from sqlalchemy.util.concurrency import await_
 
 # What the driver's thread sends back: description, rowcount, lastrowid, rows, in_transaction.
 _Outcome = tuple[Any, int, int | None, list[Any], bool]
+# Writes held back for the next trip: (operation, the parameters of each row).
+_Held = list[tuple[str, Any]]
+
+# An execution option: the statement (a write whose rowcount and ids nobody reads) is sent
+# with the transaction's next trip, at the latest its COMMIT, instead of a trip of its own. An
+# error in it is raised by that statement or by the commit, and the transaction is rolled back.
+RIDES_WITH_COMMIT = "sqlite_rides_with_commit"
 
 
-def _statement(conn: sqlite3.Connection, begin: str | None, many: bool, operation: str, parameters: Any) -> _Outcome:
-    """Runs on aiosqlite's thread: the whole life of one cursor."""
+def _send_held(conn: sqlite3.Connection, begin: str | None, held: _Held) -> None:
     if begin is not None:
         conn.execute(begin)
+    for operation, rows in held:
+        conn.executemany(operation, rows)
+
+
+def _statement(conn: sqlite3.Connection, begin: str | None, held: _Held, many: bool, operation: str,
+               parameters: Any) -> _Outcome:
+    """Runs on aiosqlite's thread: the whole life of one cursor."""
+    _send_held(conn, begin, held)
     cursor = conn.cursor()
     try:
         if many:
@@ -54,11 +69,21 @@ def _end(conn: sqlite3.Connection, commit: bool) -> None:
         conn.rollback()
 
 
+def _commit_with(conn: sqlite3.Connection, begin: str | None, held: _Held) -> None:
+    try:
+        _send_held(conn, begin, held)
+    except Exception:
+        if conn.in_transaction:
+            conn.rollback()  # nothing of the transaction stays; the error tells why
+        raise
+    conn.commit()
+
+
 class OneTripCursor:
     """The DB-API cursor SQLAlchemy sees: filled by one trip, read from memory afterwards."""
 
     server_side = False
-    __slots__ = ("_connection", "_rows", "arraysize", "description", "lastrowid", "rowcount")
+    __slots__ = ("_connection", "_rows", "arraysize", "description", "lastrowid", "rides_with_commit", "rowcount")
 
     def __init__(self, connection: OneTripConnection) -> None:
         self._connection = connection
@@ -67,12 +92,23 @@ class OneTripCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.arraysize = 1
+        self.rides_with_commit = False  # set for one statement by storage.db (``RIDES_WITH_COMMIT``)
 
     def execute(self, operation: str, parameters: Any = None) -> None:
+        if self.rides_with_commit:
+            self._hold(operation, [() if parameters is None else parameters])
+            return
         self._take(self._connection.run(False, operation, parameters))
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
+        if self.rides_with_commit:
+            self._hold(operation, list(seq_of_parameters))
+            return
         self._take(self._connection.run(True, operation, seq_of_parameters))
+
+    def _hold(self, operation: str, rows: list[Any]) -> None:
+        self._connection.hold(operation, rows)
+        self._take((None, len(rows), None, [], True))
 
     def _take(self, outcome: _Outcome) -> None:
         self.description, self.rowcount, self.lastrowid, rows, _ = outcome
@@ -117,19 +153,21 @@ class OneTripCursor:
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_begin", "_in_transaction")
+    __slots__ = ("_begin", "_held", "_in_transaction")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
         super().__init__(dbapi, connection)
         self._begin: str | None = None
+        self._held: _Held = []
         self._in_transaction = True  # what SQLite said after the last trip (see ``_trip``)
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
             # A streamed result runs on aiosqlite's own cursor, which knows nothing of a waiting BEGIN.
             begin, self._begin = self._begin, None
-            if begin is not None:
-                self._in_transaction = self._trip(_statement, None, False, begin, None)[4]
+            held, self._held = self._held, []
+            if begin is not None or held:
+                self._trip(_send_held, begin, held)
             return self._ss_cursor_cls(self)
         return OneTripCursor(self)
 
@@ -137,16 +175,29 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """Send ``sql`` (a BEGIN) ahead of the next statement, in the same trip."""
         self._begin = sql
 
+    def hold(self, operation: str, rows: list[Any]) -> None:
+        """Send ``executemany(operation, rows)`` with the next trip of this transaction."""
+        self._held.append((operation, rows))
+
     def run(self, many: bool, operation: str, parameters: Any) -> _Outcome:
         begin, self._begin = self._begin, None
-        outcome: _Outcome = self._trip(_statement, begin, many, operation, parameters)
+        held, self._held = self._held, []
+        outcome: _Outcome = self._trip(_statement, begin, held, many, operation, parameters)
         self._in_transaction = outcome[4]
         return outcome
 
     def commit(self) -> None:
+        begin, self._begin = self._begin, None
+        held, self._held = self._held, []
+        if held:
+            self._trip(_commit_with, begin, held)
+            self._in_transaction = False
+            return
         self._end(commit=True)
 
     def rollback(self) -> None:
+        self._begin = None
+        self._held = []  # never sent: nothing to undo for them
         self._end(commit=False)
 
     def _end(self, commit: bool) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import AuditEntry, TelegramUser
+from storage.sqlite_driver import RIDES_WITH_COMMIT
 from tests import factories
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -110,3 +111,42 @@ async def test_a_streamed_result_in_a_write_transaction_is_inside_it(sqlite_db: 
         assert [n async for n in rows] == [0]
         connection = await uow.session.connection()
         assert (await connection.get_raw_connection()).driver_connection.in_transaction  # type: ignore[union-attr]
+
+
+async def test_audit_rows_travel_with_the_commit(sqlite_db: Database, trips: collections.Counter[str]) -> None:
+    """A write and its audit row: a trip for the write, one for the audit row and the COMMIT together."""
+    await _pool_warmed(sqlite_db, trips)
+    async with sqlite_db.write() as uow:
+        await uow.session.execute(insert(TelegramUser).values(id=5, chat_id=5, created_at=T0))
+        uow.audit.record(T0, "user.added", actor=5)
+        uow.audit.record(T0, "user.greeted", actor=5)
+        await uow.commit()
+    assert trips == {"_statement": 1, "_commit_with": 1}
+    async with sqlite_db.read() as uow:
+        assert [e.action for e in reversed(await uow.audit.recent())] == ["user.added", "user.greeted"]
+
+
+async def test_a_held_write_goes_first_with_the_next_statement(sqlite_db: Database) -> None:
+    """Held for the commit, an INSERT is still done before any later statement of its transaction."""
+    async with sqlite_db.write() as uow:
+        await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "held"}],
+                                  execution_options={RIDES_WITH_COMMIT: True})
+        assert await uow.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+        await uow.commit()
+
+
+async def test_a_failing_held_write_fails_the_commit_and_keeps_nothing(
+        sqlite_db: Database, trips: collections.Counter[str]) -> None:
+    await _pool_warmed(sqlite_db, trips)
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.write() as uow:
+            await uow.session.execute(insert(TelegramUser).values(id=6, chat_id=6, created_at=T0))
+            uow.audit.record(T0, None, actor=6)  # type: ignore[arg-type]  # action is NOT NULL
+            await uow.commit()
+    assert trips["_commit_with"] == 1
+    async with sqlite_db.write() as uow:  # the connection works, and the user's row is not there
+        assert await uow.session.get(TelegramUser, 6) is None
+        uow.audit.record(T0, "after")
+        await uow.commit()
+    async with sqlite_db.read() as uow:
+        assert [e.action for e in await uow.audit.recent()] == ["after"]
