@@ -11,17 +11,14 @@ from aiogram.types import Chat, TelegramObject, User
 
 from core.access import AccessService
 
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
 
 class IdentityMiddleware(BaseMiddleware):
     def __init__(self, access: AccessService) -> None:
         self.access = access
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         if user is None or user.is_bot:
@@ -43,11 +40,6 @@ class ServicesMiddleware(BaseMiddleware):
     def __init__(self, services: dict[str, Any]) -> None:
         self.services = services
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         data.update(self.services)
         return await handler(event, data)
