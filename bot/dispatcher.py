@@ -60,7 +60,9 @@ def build_dispatcher(container: Container, storage: BaseStorage | None = None) -
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp.update.outer_middleware(IdentityMiddleware(container.access))
     services = ServicesMiddleware(container.workflow_data())
-    dp.message.middleware(services)  # inner middlewares of the Dispatcher run for every router's handlers
+    # The Dispatcher's inner middlewares run for every router's handlers of that kind of update:
+    # messages and buttons are all the conversations handle; the error handlers use no service.
+    dp.message.middleware(services)
     dp.callback_query.middleware(services)
     dp.include_routers(*ROUTERS)
     return dp
