@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from core.errors import NotFound
 from storage.db import Database
 from storage.models import Patient
-from storage.uow import UnitOfWork
 
 
 class PeopleCache:
@@ -36,17 +35,13 @@ class PeopleCache:
             return list(entry[1])
         epoch = self.epoch
         async with self.db.read() as uow:
-            return await self.load(uow, account_id, epoch)
-
-    async def load(self, uow: UnitOfWork, account_id: int, epoch: int) -> list[Patient]:
-        """Read the account's people in ``uow`` and keep them, unless a card file changed since
-        ``epoch`` (taken before the read's transaction began: what it saw may predate the change)."""
-        people = await uow.patients.of_account(account_id)
+            people = await uow.patients.of_account(account_id)
         self.keep(account_id, epoch, people)
         return people
 
     def keep(self, account_id: int, epoch: int, people: list[Patient]) -> None:
-        """Keep what a read saw, unless a card file changed since ``epoch`` (see ``load``)."""
+        """Keep what a read saw, unless a card file changed since ``epoch`` (taken before the read
+        began: what it saw may predate the change)."""
         if epoch == self.epoch:
             if len(self._entries) >= self.max_accounts:
                 self._entries.clear()  # crude but bounded, like the identity cache

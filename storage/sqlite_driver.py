@@ -164,8 +164,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
             # A streamed result runs on aiosqlite's own cursor, which knows nothing of a waiting BEGIN.
-            begin, self._begin = self._begin, None
-            held, self._held = self._held, []
+            begin, held = self._waiting()
             if begin is not None or held:
                 self._trip(_send_held, begin, held)
             return self._ss_cursor_cls(self)
@@ -179,29 +178,31 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """Send ``executemany(operation, rows)`` with the next trip of this transaction."""
         self._held.append((operation, rows))
 
+    def _waiting(self) -> tuple[str | None, _Held]:
+        """What goes ahead of the next trip, taken off: the BEGIN, the writes held back."""
+        begin, held = self._begin, self._held
+        self._begin, self._held = None, []
+        return begin, held
+
     def run(self, many: bool, operation: str, parameters: Any) -> _Outcome:
-        begin, self._begin = self._begin, None
-        held, self._held = self._held, []
+        begin, held = self._waiting()
         outcome: _Outcome = self._trip(_statement, begin, held, many, operation, parameters)
         self._in_transaction = outcome[4]
         return outcome
 
     def commit(self) -> None:
-        begin, self._begin = self._begin, None
-        held, self._held = self._held, []
+        begin, held = self._waiting()
         if held:
             self._trip(_commit_with, begin, held)
             self._in_transaction = False
-            return
-        self._end(commit=True)
+        else:
+            self._end(commit=True)  # a BEGIN still waiting: the transaction never began
 
     def rollback(self) -> None:
-        self._begin = None
-        self._held = []  # never sent: nothing to undo for them
+        self._waiting()  # a BEGIN and writes never sent: nothing to undo for them
         self._end(commit=False)
 
     def _end(self, commit: bool) -> None:
-        self._begin = None  # a transaction that ran no statement never began
         if not self._in_transaction or not self._connection._connection:
             return
         self._trip(_end, commit)

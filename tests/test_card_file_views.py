@@ -111,17 +111,12 @@ async def test_a_card_file_read_overtaken_by_a_change_is_not_kept(db: Database, 
     views, booking, card_file = services(db, clock)
     identity, (owner,) = await factories.account(db, 1, clock.now())
     added: list[Patient] = []
+    epoch = views.people.epoch  # taken before the read, as who-is-this does
     async with db.read() as uow:
-        read = uow.patients.of_account
-
-        async def read_then_change_lands(account_id: int) -> list[Patient]:
-            seen = await read(account_id)
-            added.append(await card_file.submit(identity, factories.person(first_name="Олег", phone=None),
-                                                as_owner=False))
-            return seen
-
-        uow.patients.of_account = read_then_change_lands  # type: ignore[method-assign]
-        assert [p.id for p in await views.people.load(uow, owner.account_id, views.people.epoch)] == [owner.id]
+        seen = await uow.patients.of_account(owner.account_id)
+    added.append(await card_file.submit(identity, factories.person(first_name="Олег", phone=None), as_owner=False))
+    views.people.keep(owner.account_id, epoch, seen)  # the change landed between the read and this
+    assert [p.id for p in seen] == [owner.id]
     assert [p.id for p in await booking.bookable_people(identity)] == [owner.id, added[0].id]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AuthMethod
 from storage.models import Account, EsiaLoginState, LoginCode, Patient, TelegramUser
+from storage.repositories.patients import CARD_FILE_ORDER, in_card_file
 
 # Built once: every update of a user not seen for a few seconds runs it. A row per person of the
 # card file (owner first, as the card file lists them), or one row with no person: none either
@@ -15,10 +16,10 @@ from storage.models import Account, EsiaLoginState, LoginCode, Patient, Telegram
 _USER_ACCOUNT_PEOPLE = (
     select(TelegramUser, Account, Patient)
     .outerjoin(Account, Account.id == TelegramUser.account_id)
-    .outerjoin(Patient, and_(Patient.account_id == Account.id, Patient.removed_at.is_(None),
+    .outerjoin(Patient, and_(in_card_file(Account.id),
                              TelegramUser.consent_version == bindparam("consent_version")))
     .where(TelegramUser.id == bindparam("telegram_id"))
-    .order_by(Patient.is_owner.desc(), Patient.id)
+    .order_by(*CARD_FILE_ORDER)
 )
 
 

@@ -1,20 +1,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import ModerationStatus
 from storage.changes import changes_of
 from storage.models import Patient
 
-# Built once: a patient's first update runs it (the card file, owner first).
-_OF_ACCOUNT = (
-    select(Patient)
-    .where(Patient.account_id == bindparam("account_id"), Patient.removed_at.is_(None))
-    .order_by(Patient.is_owner.desc(), Patient.id)
-)
+
+def in_card_file(account_id: Any) -> ColumnElement[bool]:
+    """A person of this account's card file: not removed from it."""
+    return and_(Patient.account_id == account_id, Patient.removed_at.is_(None))
+
+
+# The order the card file lists its people in: the owner first.
+CARD_FILE_ORDER = (Patient.is_owner.desc(), Patient.id)
+
+# Built once: the booking screens read it whenever the in-memory card file has lapsed.
+_OF_ACCOUNT = select(Patient).where(in_card_file(bindparam("account_id"))).order_by(*CARD_FILE_ORDER)
 
 
 class PatientRepo:
