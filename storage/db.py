@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.changes import SlotChange, WriteSession, changes_of
-from storage.sqlite_driver import RIDES_WITH_COMMIT, OneTripConnection, OneTripCursor, OneTripDBAPI
+from storage.sqlite_driver import InlineConnection, InlineDBAPI
 from storage.uow import UnitOfWork
 
 # What a committed transaction did to slots: the changes, or None when it changed them in bulk.
@@ -48,17 +48,9 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _rides_with_commit(_conn: Connection, cursor: Any, _statement: str, _parameters: Any,
-                           context: Any, _executemany: bool) -> None:
-        if context is not None and context.execution_options.get(RIDES_WITH_COMMIT) \
-                and isinstance(cursor, OneTripCursor):
-            cursor.rides_with_commit = True
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -66,7 +58,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         if mode == "AUTOCOMMIT":
             return  # a read: each SELECT is its own snapshot, no BEGIN/ROLLBACK round trips
         driver = conn.connection.dbapi_connection
-        if isinstance(driver, OneTripConnection):
+        if isinstance(driver, InlineConnection):
             driver.begin_with_next_statement(f"BEGIN {mode}")
         else:
             conn.exec_driver_sql(f"BEGIN {mode}")
@@ -78,11 +70,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite") and ":memory:" not in url:
         kwargs.setdefault("pool_size", 20)  # the bot passes pool_size_for(its concurrent updates)
         # The session has already ended its transaction when a connection goes back (reads roll
-        # back, ``write()`` commits or rolls back), so the pool's own rollback is a second one: a
-        # wasted hop to the driver's thread per use.
+        # back, ``write()`` commits or rolls back), so the pool's own rollback would be a second
+        # one, SQLAlchemy's work for nothing on every use.
         kwargs.setdefault("pool_reset_on_return", None)
     if url.startswith("sqlite+aiosqlite"):
-        kwargs.setdefault("module", OneTripDBAPI())
+        kwargs.setdefault("module", InlineDBAPI())
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)
@@ -120,35 +112,31 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:
         """A transaction that may change data; the service must ``commit()`` or it rolls back."""
-        if self._write_lock is None:
-            async with self._write() as uow:
-                yield uow
-            return
-        async with self._write_lock, self._write() as uow:
-            yield uow
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[UnitOfWork]:
         async with self._writes() as session:
             uow = UnitOfWork(session)
-            try:
-                yield uow
-            except BaseException:
-                await session.rollback()
-                raise
-            if session.in_transaction():
-                await session.rollback()
-            if not uow.committed:
-                return
-            if uow.outbox.written and self.on_outbox is not None:
-                self.on_outbox()
-            changes = changes_of(session)
-            if changes.slots or changes.slots_in_bulk:
-                for on_slots in self._slot_listeners:
-                    on_slots(None if changes.slots_in_bulk else changes.slots)
-            if changes.card_files:
-                for on_card_files in self._card_file_listeners:
-                    on_card_files(changes.card_files)
+            # Let go of SQLite's writer as soon as the transaction is over, not after the session
+            # has closed: SQLAlchemy closes it on a task of its own, a few turns of the event loop.
+            async with self._write_lock or nullcontext():
+                try:
+                    yield uow
+                except BaseException:
+                    await session.rollback()
+                    raise
+                if session.in_transaction():
+                    await session.rollback()
+            if uow.committed:
+                self._tell_listeners(uow, session)
+
+    def _tell_listeners(self, uow: UnitOfWork, session: AsyncSession) -> None:
+        if uow.outbox.written and self.on_outbox is not None:
+            self.on_outbox()
+        changes = changes_of(session)
+        if changes.slots or changes.slots_in_bulk:
+            for on_slots in self._slot_listeners:
+                on_slots(None if changes.slots_in_bulk else changes.slots)
+        if changes.card_files:
+            for on_card_files in self._card_file_listeners:
+                on_card_files(changes.card_files)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:

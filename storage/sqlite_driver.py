@@ -1,22 +1,32 @@
-"""aiosqlite, one trip to its thread per statement.
+"""aiosqlite's connection, its statements run on the event loop's own thread.
 
-aiosqlite runs each SQLite call on a thread of the connection's own, and SQLAlchemy's adapter makes
-four such calls a statement (open a cursor, execute, fetch, close) and one more for a rollback after
-every read, though a read in autocommit mode has nothing to roll back. Each trip wakes that thread
-and then the event loop: on this kind of machine that costs more than the statement itself
-(a trip ~0.13 ms; an indexed SQLite read ~0.01 ms). Here a statement is one trip: the cursor is
-opened, executed, read out and closed on the driver's thread, and the rows come back with it.
-The ``BEGIN`` of a transaction travels with its first statement, a commit or rollback with no
-transaction open stays home, and a write whose outcome nobody reads (the audit rows) can be held
-back to travel with the next statement or the ``COMMIT`` (``RIDES_WITH_COMMIT``).
+SQLite is a library, not a server: an indexed statement of this bot takes ~0.01–0.1 ms, and a
+commit in WAL mode with ``synchronous=NORMAL`` writes the log without waiting for the disk. aiosqlite
+runs each call on a thread of the connection's own, and the trip there and back (waking that thread,
+then the event loop) costs more than the statement (~0.065–0.13 ms here, of CPU too); SQLAlchemy's
+adapter makes four such calls a statement. Worse, a write transaction spread over several trips
+holds SQLite's one writer while the event loop serves everything else in between, so bookings queue.
+Here a statement is one call, on the loop's thread: the cursor is opened, executed, read out and
+closed, and the rows are kept in memory; a write transaction runs start to end without giving up the
+loop. The ``BEGIN`` of a transaction goes with its first statement (one that sends none never takes
+the lock), and a commit or rollback with no transaction open does nothing.
 
-Only the adapter changes: the driver is still aiosqlite (its connection, thread and queue, through
-``Connection._execute``, the call aiosqlite itself queues everything with; the version is pinned),
-the dialect is still SQLAlchemy's ``sqlite+aiosqlite``; streamed (server-side) results keep its cursors.
+What may wait does not wait on the loop:
+- a lock another connection holds (another process; this one's writers queue on an asyncio lock,
+  ``storage.db``): the connections have no busy timeout, so SQLite says «busy» at once, and the
+  statement, which did nothing, goes to aiosqlite's thread to wait there with the busy timeout on;
+- the WAL checkpoint (it writes the log back into the database file and syncs both to disk, ~6 ms
+  here for 1,000 pages): SQLite's own runs inside whichever COMMIT crosses 1,000 pages, so it is off,
+  and the adapter runs one on aiosqlite's thread after every ``CHECKPOINT_EVERY``-th commit.
+
+The driver is still aiosqlite (its connection, thread and queue, through ``Connection._execute``,
+the call aiosqlite itself queues everything with; the version is pinned), the dialect is still
+SQLAlchemy's ``sqlite+aiosqlite``; streamed (server-side) results keep its cursors and its thread.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections import deque
 from collections.abc import Iterator
@@ -26,28 +36,29 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.util.concurrency import await_
 
-# What the driver's thread sends back: description, rowcount, lastrowid, rows, in_transaction.
+logger = logging.getLogger(__name__)
+
+# What a statement sends back: description, rowcount, lastrowid, rows, in_transaction.
 _Outcome = tuple[Any, int, int | None, list[Any], bool]
-# Writes held back for the next trip: (operation, the parameters of each row).
-_Held = list[tuple[str, Any]]
 
-# An execution option: the statement (a write whose rowcount and ids nobody reads) is sent
-# with the transaction's next trip, at the latest its COMMIT, instead of a trip of its own. An
-# error in it is raised by that statement or by the commit, and the transaction is rolled back.
-RIDES_WITH_COMMIT = "sqlite_rides_with_commit"
+# How long a statement waits for a lock another connection holds: SQLite's busy timeout, on
+# aiosqlite's thread only (see the module's docstring).
+LOCK_TIMEOUT_MS = 10_000
+# Commits of one engine between two WAL checkpoints; a booking writes ~10 pages, so the log stays
+# near the 1,000 pages at which SQLite would checkpoint by itself.
+CHECKPOINT_EVERY = 100
 
 
-def _send_held(conn: sqlite3.Connection, begin: str | None, held: _Held) -> None:
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """SQLite could not take a lock at once (SQLITE_BUSY and its extended codes)."""
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def _statement(conn: sqlite3.Connection, begin: str | None, many: bool, operation: str,
+               parameters: Any) -> _Outcome:
+    """The whole life of one cursor, the transaction's BEGIN ahead of it if it is the first."""
     if begin is not None:
         conn.execute(begin)
-    for operation, rows in held:
-        conn.executemany(operation, rows)
-
-
-def _statement(conn: sqlite3.Connection, begin: str | None, held: _Held, many: bool, operation: str,
-               parameters: Any) -> _Outcome:
-    """Runs on aiosqlite's thread: the whole life of one cursor."""
-    _send_held(conn, begin, held)
     cursor = conn.cursor()
     try:
         if many:
@@ -62,6 +73,10 @@ def _statement(conn: sqlite3.Connection, begin: str | None, held: _Held, many: b
         cursor.close()
 
 
+def _begin(conn: sqlite3.Connection, begin: str) -> None:
+    conn.execute(begin)
+
+
 def _end(conn: sqlite3.Connection, commit: bool) -> None:
     if commit:
         conn.commit()
@@ -69,46 +84,44 @@ def _end(conn: sqlite3.Connection, commit: bool) -> None:
         conn.rollback()
 
 
-def _commit_with(conn: sqlite3.Connection, begin: str | None, held: _Held) -> None:
+async def _here(fn: Any, conn: sqlite3.Connection, *args: Any) -> Any:
+    """``fn`` right here. Awaited all the same, as SQLAlchemy's async engine expects of its driver
+    (``AsyncConnection.execute`` checks): the coroutine never suspends, the event loop does not turn."""
+    return fn(conn, *args)
+
+
+def _waiting_for_locks(conn: sqlite3.Connection, fn: Any, *args: Any) -> Any:
+    """Runs on aiosqlite's thread: ``fn`` with SQLite's busy handler on, then off again."""
+    conn.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
     try:
-        _send_held(conn, begin, held)
-    except Exception:
-        if conn.in_transaction:
-            conn.rollback()  # nothing of the transaction stays; the error tells why
-        raise
-    conn.commit()
+        return fn(conn, *args)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
 
 
-class OneTripCursor:
-    """The DB-API cursor SQLAlchemy sees: filled by one trip, read from memory afterwards."""
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+class InlineCursor:
+    """The DB-API cursor SQLAlchemy sees: filled by one call, read from memory afterwards."""
 
     server_side = False
-    __slots__ = ("_connection", "_rows", "arraysize", "description", "lastrowid", "rides_with_commit", "rowcount")
+    __slots__ = ("_connection", "_rows", "arraysize", "description", "lastrowid", "rowcount")
 
-    def __init__(self, connection: OneTripConnection) -> None:
+    def __init__(self, connection: InlineConnection) -> None:
         self._connection = connection
         self._rows: deque[Any] = deque()
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.arraysize = 1
-        self.rides_with_commit = False  # set for one statement by storage.db (``RIDES_WITH_COMMIT``)
 
     def execute(self, operation: str, parameters: Any = None) -> None:
-        if self.rides_with_commit:
-            self._hold(operation, [() if parameters is None else parameters])
-            return
         self._take(self._connection.run(False, operation, parameters))
 
     def executemany(self, operation: str, seq_of_parameters: Any) -> None:
-        if self.rides_with_commit:
-            self._hold(operation, list(seq_of_parameters))
-            return
         self._take(self._connection.run(True, operation, seq_of_parameters))
-
-    def _hold(self, operation: str, rows: list[Any]) -> None:
-        self._connection.hold(operation, rows)
-        self._take((None, len(rows), None, [], True))
 
     def _take(self, outcome: _Outcome) -> None:
         self.description, self.rowcount, self.lastrowid, rows, _ = outcome
@@ -134,7 +147,7 @@ class OneTripCursor:
         self._rows.clear()
 
     async def _async_soft_close(self) -> None:
-        """SQLAlchemy's async results call this; the cursor on the thread is closed already."""
+        """SQLAlchemy's async results call this; the SQLite cursor is closed already."""
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         pass
@@ -145,86 +158,103 @@ class OneTripCursor:
     def nextset(self) -> None:
         return None
 
-    def __enter__(self) -> OneTripCursor:
+    def __enter__(self) -> InlineCursor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_begin", "_held", "_in_transaction")
+class InlineConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("_begin", "_in_transaction")
 
-    def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
+    def __init__(self, dbapi: InlineDBAPI, connection: Any) -> None:  # an aiosqlite.Connection
         super().__init__(dbapi, connection)
         self._begin: str | None = None
-        self._held: _Held = []
-        self._in_transaction = True  # what SQLite said after the last trip (see ``_trip``)
+        self._in_transaction = True  # what SQLite said after the last call (see ``_call``)
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side:
             # A streamed result runs on aiosqlite's own cursor, which knows nothing of a waiting BEGIN.
-            begin, held = self._waiting()
-            if begin is not None or held:
-                self._trip(_send_held, begin, held)
+            begin, self._begin = self._begin, None
+            if begin is not None:
+                self._call(_begin, begin)
             return self._ss_cursor_cls(self)
-        return OneTripCursor(self)
+        return InlineCursor(self)
 
     def begin_with_next_statement(self, sql: str) -> None:
-        """Send ``sql`` (a BEGIN) ahead of the next statement, in the same trip."""
+        """Send ``sql`` (a BEGIN) just ahead of the next statement."""
         self._begin = sql
 
-    def hold(self, operation: str, rows: list[Any]) -> None:
-        """Send ``executemany(operation, rows)`` with the next trip of this transaction."""
-        self._held.append((operation, rows))
-
-    def _waiting(self) -> tuple[str | None, _Held]:
-        """What goes ahead of the next trip, taken off: the BEGIN, the writes held back."""
-        begin, held = self._begin, self._held
-        self._begin, self._held = None, []
-        return begin, held
-
     def run(self, many: bool, operation: str, parameters: Any) -> _Outcome:
-        begin, held = self._waiting()
-        outcome: _Outcome = self._trip(_statement, begin, held, many, operation, parameters)
+        begin, self._begin = self._begin, None
+        outcome: _Outcome = self._call(_statement, begin, many, operation, parameters)
         self._in_transaction = outcome[4]
         return outcome
 
     def commit(self) -> None:
-        begin, held = self._waiting()
-        if held:
-            self._trip(_commit_with, begin, held)
-            self._in_transaction = False
-        else:
-            self._end(commit=True)  # a BEGIN still waiting: the transaction never began
+        self._begin = None  # a BEGIN still waiting: the transaction never began
+        if self._end(commit=True) and self.dbapi.count_commit():
+            self._checkpoint()
 
     def rollback(self) -> None:
-        self._waiting()  # a BEGIN and writes never sent: nothing to undo for them
+        self._begin = None
         self._end(commit=False)
 
-    def _end(self, commit: bool) -> None:
+    def _end(self, commit: bool) -> bool:
         if not self._in_transaction or not self._connection._connection:
-            return
-        self._trip(_end, commit)
+            return False
+        self._call(_end, commit)
         self._in_transaction = False
+        return True
 
-    def _trip(self, fn: Any, *args: Any) -> Any:
-        """``fn(sqlite3_connection, *args)`` on aiosqlite's thread. After an error the transaction's
-        state is unknown: taken as open, so that the rollback does go to the thread."""
+    def _call(self, fn: Any, *args: Any) -> Any:
+        """``fn(sqlite3_connection, *args)``, on this thread; on aiosqlite's if it must wait for a
+        lock. After an error the transaction's state is unknown: taken as open, so that the rollback
+        is sent."""
         self._in_transaction = True
+        conn = self._connection._conn
         try:
-            return await_(self._connection._execute(fn, self._connection._conn, *args))
+            try:
+                return await_(_here(fn, conn, *args))
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or conn.in_transaction:
+                    raise
+            # Nothing was done (no transaction is open: the BEGIN IMMEDIATE, or a statement on its
+            # own, found the lock taken). Wait for it there, and do it all again.
+            return await_(self._connection._execute(_waiting_for_locks, conn, fn, *args))
         except Exception as error:
             self._handle_exception(error)
 
+    def _checkpoint(self) -> None:
+        """A WAL checkpoint on aiosqlite's thread. The commit before it stands whatever happens here:
+        a checkpoint that fails (a reader still on old pages, a full disk) is tried again next time."""
+        try:
+            await_(self._connection._execute(_checkpoint, self._connection._conn))
+        except Exception:
+            logger.warning("WAL checkpoint failed", exc_info=True)
 
-class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    """Given to ``create_async_engine(module=...)``: aiosqlite's module, this file's connections."""
+
+class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """Given to ``create_async_engine(module=...)``: aiosqlite's module, this file's connections.
+    One per engine: it counts the engine's commits for the checkpoint."""
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
+        self._commits = 0
 
-    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        connection = aiosqlite.connect(*arg, **kw)
-        connection._thread.daemon = True  # as SQLAlchemy's adapter does: never hold up the exit
-        return OneTripConnection(self, await_(connection))
+    def count_commit(self) -> bool:
+        """One more commit; True when it is time for a checkpoint."""
+        self._commits = (self._commits + 1) % CHECKPOINT_EVERY
+        return self._commits == 0
+
+    def connect(self, *arg: Any, **kw: Any) -> InlineConnection:
+        kw["check_same_thread"] = False  # opened on aiosqlite's thread, used on the event loop's too
+        pending = aiosqlite.connect(*arg, **kw)
+        pending._thread.daemon = True  # as SQLAlchemy's adapter does: never hold up the exit
+        connection = await_(pending)
+        # No busy timeout (locks are waited for on the thread, ``_waiting_for_locks``) and no
+        # automatic checkpoint (``InlineConnection._checkpoint``): see the module's docstring.
+        connection._conn.execute("PRAGMA busy_timeout=0")
+        connection._conn.execute("PRAGMA wal_autocheckpoint=0")
+        return InlineConnection(self, connection)

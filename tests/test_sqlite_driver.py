@@ -1,21 +1,25 @@
-"""The SQLite adapter: a statement is one trip to aiosqlite's thread, and transactions mean what they did."""
+"""The SQLite adapter: statements run on the event loop's thread, anything that waits runs on
+aiosqlite's, and transactions mean what they did."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite.core
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from storage import sqlite_driver
 from storage.db import Database
 from storage.models import AuditEntry, TelegramUser
-from storage.sqlite_driver import RIDES_WITH_COMMIT
 from tests import factories
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -36,34 +40,92 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[collections.Counter[str]]
 
 
 async def _pool_warmed(db: Database, trips: collections.Counter[str]) -> None:
-    """Open the pool's connection first: opening one takes trips of its own (connect, PRAGMAs)."""
+    """Open the pool's connection first: opening one is aiosqlite's work, on its thread."""
     async with db.read() as uow:
         await uow.session.get(TelegramUser, 1)
     trips.clear()
 
 
-async def test_a_read_is_one_trip(sqlite_db: Database, trips: collections.Counter[str]) -> None:
+class _Ticker:
+    """Counts turns of the event loop: it advances only while something else gives up the loop."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+
+    async def run(self) -> None:
+        while True:
+            self.turns += 1
+            await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def _ticking() -> AsyncIterator[_Ticker]:
+    ticker = _Ticker()
+    task = asyncio.create_task(ticker.run())
+    await asyncio.sleep(0)
+    try:
+        yield ticker
+    finally:
+        task.cancel()
+
+
+@asynccontextmanager
+async def _locked_by_another_process(db: Database) -> AsyncIterator[sqlite3.Connection]:
+    """Another connection, as another process would have, holding SQLite's one writer."""
+    other = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+
+
+async def test_statements_never_go_to_the_driver_thread(
+        sqlite_db: Database, trips: collections.Counter[str]) -> None:
     await factories.account(sqlite_db, 1, T0)
     await _pool_warmed(sqlite_db, trips)
     async with sqlite_db.read() as uow:
         user, account, people = await uow.login.user_with_card_file(1, factories.CONSENT)
     assert user is not None and account is not None and len(people) == 1
-    assert sum(trips.values()) == 1, trips  # no cursor, fetch, close or rollback trips of their own
-
-
-async def test_a_write_is_a_trip_a_statement_and_one_for_the_commit(
-        sqlite_db: Database, trips: collections.Counter[str]) -> None:
-    await _pool_warmed(sqlite_db, trips)
     async with sqlite_db.write() as uow:
         await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "a"}])
         await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "b"}, {"at": T0, "action": "c"}])
         await uow.commit()
-    assert trips == {"_statement": 2, "_end": 1}  # BEGIN IMMEDIATE went with the first statement
+    assert trips == {}
     async with sqlite_db.read() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(AuditEntry)) == 3
 
 
-async def test_the_begin_that_travels_with_a_statement_is_immediate(sqlite_db: Database) -> None:
+async def test_a_write_transaction_holds_the_writer_for_no_turn_of_the_loop(sqlite_db: Database) -> None:
+    """SQLite has one writer: while a transaction holds it, other updates may run but no other
+    booking may write. The transaction runs start to end without giving up the loop, and the next
+    writer goes on at once after it, not after the session has closed (R7's lock, held briefly)."""
+    await _pool_warmed(sqlite_db, collections.Counter())
+    seen: dict[str, int] = {}
+    async with _ticking() as ticker:
+        async def first() -> None:
+            async with sqlite_db.write() as uow:
+                seen["first began"] = ticker.turns
+                await uow.session.execute(insert(TelegramUser).values(id=5, chat_id=5, created_at=T0))
+                assert await uow.session.get(TelegramUser, 5) is not None
+                uow.audit.record(T0, "user.added", actor=5)
+                await uow.commit()
+                seen["first ended"] = ticker.turns
+
+        async def second() -> None:
+            async with sqlite_db.write() as uow:
+                seen["second began"] = ticker.turns
+                uow.audit.record(T0, "second")
+                await uow.commit()
+
+        await asyncio.gather(first(), second())
+    assert seen["first ended"] == seen["first began"]
+    assert seen["second began"] - seen["first ended"] <= 1
+
+
+async def test_the_begin_that_goes_with_a_statement_is_immediate(sqlite_db: Database) -> None:
     """R7 rests on it: while one write transaction is open, no other connection (another process,
     say) may start writing."""
     other = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0.05, isolation_level=None)
@@ -76,6 +138,84 @@ async def test_the_begin_that_travels_with_a_statement_is_immediate(sqlite_db: D
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+async def test_a_transaction_with_no_statement_takes_no_lock(sqlite_db: Database) -> None:
+    other = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        async with sqlite_db.write() as uow:
+            await uow.session.connection()  # begun, but nothing sent
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            await uow.commit()
+    finally:
+        other.close()
+
+
+async def test_a_lock_another_process_holds_is_waited_for_off_the_loop(
+        sqlite_db: Database, trips: collections.Counter[str]) -> None:
+    """Waiting on the loop would stop every other patient's update for as long as the other process
+    writes (up to the busy timeout): the wait is on aiosqlite's thread, and then the write is done."""
+    await _pool_warmed(sqlite_db, trips)
+    async with _locked_by_another_process(sqlite_db) as other, _ticking() as ticker:
+        async def write() -> None:
+            async with sqlite_db.write() as uow:
+                uow.audit.record(T0, "after the wait")
+                await uow.commit()
+
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        assert not writing.done()
+        assert ticker.turns > 100  # the loop went on meanwhile
+        async with sqlite_db.read() as uow:  # and so do reads: WAL readers do not wait for writers
+            assert await uow.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+    assert trips["_waiting_for_locks"] == 1 and "_statement" not in trips
+    async with sqlite_db.read() as uow:
+        assert [e.action for e in await uow.audit.recent()] == ["after the wait"]
+
+
+async def test_a_lock_held_past_the_timeout_is_an_error_and_the_connection_still_works(
+        sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_driver, "LOCK_TIMEOUT_MS", 100)
+    async with _locked_by_another_process(sqlite_db):
+        with pytest.raises(OperationalError, match="locked"):
+            async with sqlite_db.write() as uow:
+                uow.audit.record(T0, "never")
+                await uow.commit()
+    async with sqlite_db.write() as uow:
+        uow.audit.record(T0, "later")
+        await uow.commit()
+    async with sqlite_db.read() as uow:
+        assert [e.action for e in await uow.audit.recent()] == ["later"]
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def test_the_wal_is_checkpointed_on_the_driver_thread_every_so_many_commits(
+        sqlite_db: Database, trips: collections.Counter[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's own checkpoint would run inside a COMMIT on the loop and wait for the disk: it is off,
+    and the adapter's runs on aiosqlite's thread. Until it runs, the rows are in the log only."""
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY", 5)
+    await _pool_warmed(sqlite_db, trips)
+    async with sqlite_db.engine.connect() as connection:  # Core's async connection works too
+        assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
+    database_file = Path(sqlite_db.engine.url.database or "")
+    size_before = _size(database_file)
+    commits = 0
+    while not trips:
+        async with sqlite_db.write() as uow:
+            for _ in range(50):
+                uow.audit.record(T0, "x" * 200)
+            await uow.commit()
+        commits += 1
+        if not trips:
+            assert _size(database_file) == size_before  # the new pages are in the WAL
+    assert 1 <= commits <= 5 and trips == {"_checkpoint": 1}
+    assert _size(database_file) > size_before  # and now in the database file too
 
 
 async def test_a_rollback_undoes_and_an_error_leaves_the_connection_usable(sqlite_db: Database) -> None:
@@ -95,13 +235,15 @@ async def test_a_rollback_undoes_and_an_error_leaves_the_connection_usable(sqlit
     assert "undone" not in actions and "undone too" not in actions and "kept" in actions
 
 
-async def test_a_transaction_with_no_statement_costs_no_trip(
-        sqlite_db: Database, trips: collections.Counter[str]) -> None:
-    await _pool_warmed(sqlite_db, trips)
-    async with sqlite_db.write() as uow:
-        await uow.session.connection()  # begun, but nothing sent
-        await uow.commit()
-    assert sum(trips.values()) == 0
+async def test_a_failing_audit_row_fails_the_commit_and_keeps_nothing(sqlite_db: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.write() as uow:
+            await uow.session.execute(insert(TelegramUser).values(id=6, chat_id=6, created_at=T0))
+            uow.audit.record(T0, None, actor=6)  # type: ignore[arg-type]  # action is NOT NULL
+            await uow.commit()
+    async with sqlite_db.read() as uow:
+        assert await uow.session.get(TelegramUser, 6) is None
+        assert await uow.audit.recent() == []
 
 
 async def test_a_streamed_result_in_a_write_transaction_is_inside_it(sqlite_db: Database) -> None:
@@ -111,42 +253,3 @@ async def test_a_streamed_result_in_a_write_transaction_is_inside_it(sqlite_db: 
         assert [n async for n in rows] == [0]
         connection = await uow.session.connection()
         assert (await connection.get_raw_connection()).driver_connection.in_transaction  # type: ignore[union-attr]
-
-
-async def test_audit_rows_travel_with_the_commit(sqlite_db: Database, trips: collections.Counter[str]) -> None:
-    """A write and its audit row: a trip for the write, one for the audit row and the COMMIT together."""
-    await _pool_warmed(sqlite_db, trips)
-    async with sqlite_db.write() as uow:
-        await uow.session.execute(insert(TelegramUser).values(id=5, chat_id=5, created_at=T0))
-        uow.audit.record(T0, "user.added", actor=5)
-        uow.audit.record(T0, "user.greeted", actor=5)
-        await uow.commit()
-    assert trips == {"_statement": 1, "_commit_with": 1}
-    async with sqlite_db.read() as uow:
-        assert [e.action for e in reversed(await uow.audit.recent())] == ["user.added", "user.greeted"]
-
-
-async def test_a_held_write_goes_first_with_the_next_statement(sqlite_db: Database) -> None:
-    """Held for the commit, an INSERT is still done before any later statement of its transaction."""
-    async with sqlite_db.write() as uow:
-        await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "held"}],
-                                  execution_options={RIDES_WITH_COMMIT: True})
-        assert await uow.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
-        await uow.commit()
-
-
-async def test_a_failing_held_write_fails_the_commit_and_keeps_nothing(
-        sqlite_db: Database, trips: collections.Counter[str]) -> None:
-    await _pool_warmed(sqlite_db, trips)
-    with pytest.raises(IntegrityError):
-        async with sqlite_db.write() as uow:
-            await uow.session.execute(insert(TelegramUser).values(id=6, chat_id=6, created_at=T0))
-            uow.audit.record(T0, None, actor=6)  # type: ignore[arg-type]  # action is NOT NULL
-            await uow.commit()
-    assert trips["_commit_with"] == 1
-    async with sqlite_db.write() as uow:  # the connection works, and the user's row is not there
-        assert await uow.session.get(TelegramUser, 6) is None
-        uow.audit.record(T0, "after")
-        await uow.commit()
-    async with sqlite_db.read() as uow:
-        assert [e.action for e in await uow.audit.recent()] == ["after"]

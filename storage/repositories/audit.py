@@ -7,7 +7,6 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
-from storage.sqlite_driver import RIDES_WITH_COMMIT
 
 _INSERT = insert(cast(Table, AuditEntry.__table__))
 
@@ -15,8 +14,7 @@ _INSERT = insert(cast(Table, AuditEntry.__table__))
 class AuditRepo:
     """Audit rows are written by one plain INSERT just before the commit, not through the ORM's
     flush: they are never read back in the transaction that writes them, and the flush's work
-    would be done while the booking holds SQLite's one writer. On SQLite the INSERT travels with
-    the COMMIT, in its trip to the driver's thread (``storage.sqlite_driver.RIDES_WITH_COMMIT``)."""
+    would be done while the booking holds SQLite's one writer."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -39,7 +37,7 @@ class AuditRepo:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        await self.session.execute(_INSERT, rows, execution_options={RIDES_WITH_COMMIT: True})
+        await self.session.execute(_INSERT, rows)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
