@@ -198,7 +198,10 @@ class Appointment(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
-        Index("ix_appointments_patient_status", "patient_id", "status"),
+        # A patient's active, future appointments (one per doctor, R7's rule; the card file). With
+        # the start in it, SQLite's planner takes it over status + start, which would read every
+        # patient's future appointments.
+        Index("ix_appointments_patient_status_starts", "patient_id", "status", "starts_at"),
         Index("ix_appointments_status_starts", "status", "starts_at"),
     )
 
