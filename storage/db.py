@@ -93,9 +93,8 @@ class Database:
         self.on_outbox = on_outbox
         self._slot_listeners: list[SlotListener] = []
         self._card_file_listeners: list[CardFileListener] = []
-        # SQLite has one writer at a time. Waiting for it on an asyncio lock costs nothing; waiting in
-        # SQLite's busy handler sleeps in coarse steps and starves every other update of this process.
-        # Other processes still meet BEGIN IMMEDIATE and the busy timeout.
+        # SQLite has one writer at a time: this process's writers queue for it on an asyncio lock;
+        # another process's writer makes BEGIN IMMEDIATE wait on aiosqlite's thread (storage.sqlite_driver).
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     def listen_slots(self, listener: SlotListener) -> None:
@@ -154,7 +153,7 @@ class Database:
             async with sessions() as session:
                 yield session
             return
-        # On SQLite nothing of a close waits (the adapter runs on this thread): closed right here,
+        # On SQLite a close runs on this thread (storage.sqlite_driver): closed right here,
         # the connection is back in the pool at once, and the next update takes it again (the pool
         # is last in, first out) with SQLite's caches of it warm: its pages and prepared statements.
         session = sessions()

@@ -11,13 +11,12 @@ closed, and the rows are kept in memory; a write transaction runs start to end w
 loop. The ``BEGIN`` of a transaction goes with its first statement (one that sends none never takes
 the lock), and a commit or rollback with no transaction open does nothing.
 
-What may wait does not wait on the loop:
-- a lock another connection holds (another process; this one's writers queue on an asyncio lock,
-  ``storage.db``): the connections have no busy timeout, so SQLite says «busy» at once, and the
-  statement, which did nothing, goes to aiosqlite's thread to wait there with the busy timeout on;
-- the WAL checkpoint (it writes the log back into the database file and syncs both to disk, ~6 ms
-  here for 1,000 pages): SQLite's own runs inside whichever COMMIT crosses 1,000 pages, so it is off,
-  and the adapter runs one on aiosqlite's thread after every ``CHECKPOINT_EVERY``-th commit.
+A lock another connection holds (another process; this one's writers queue on an asyncio lock,
+``storage.db``) is not waited for on the loop: the connections have no busy timeout, so SQLite says
+«busy» at once, and the statement, which did nothing, goes to aiosqlite's thread to wait there with
+the busy timeout on. What the loop does wait for: a long write transaction (a batch job's) runs in
+one piece, and the COMMIT that crosses 1,000 log pages (every hundred bookings or so) runs SQLite's
+automatic WAL checkpoint, which syncs to disk (~6 ms here).
 
 The driver is still aiosqlite (its connection, thread and queue, through ``Connection._execute``,
 the call aiosqlite itself queues everything with; the version is pinned), the dialect is still
@@ -26,7 +25,6 @@ SQLAlchemy's ``sqlite+aiosqlite``; streamed (server-side) results keep its curso
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections import deque
 from collections.abc import Iterator
@@ -36,17 +34,12 @@ import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.util.concurrency import await_
 
-logger = logging.getLogger(__name__)
-
 # What a statement sends back: description, rowcount, lastrowid, rows, in_transaction.
 _Outcome = tuple[Any, int, int | None, list[Any], bool]
 
 # How long a statement waits for a lock another connection holds: SQLite's busy timeout, on
 # aiosqlite's thread only (see the module's docstring).
 LOCK_TIMEOUT_MS = 10_000
-# Commits of one engine between two WAL checkpoints; a booking writes ~10 pages, so the log stays
-# near the 1,000 pages at which SQLite would checkpoint by itself.
-CHECKPOINT_EVERY = 100
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
@@ -97,10 +90,6 @@ def _waiting_for_locks(conn: sqlite3.Connection, fn: Any, *args: Any) -> Any:
         return fn(conn, *args)
     finally:
         conn.execute("PRAGMA busy_timeout=0")
-
-
-def _checkpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 class InlineCursor:
@@ -188,37 +177,38 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
 
     def run(self, many: bool, operation: str, parameters: Any) -> _Outcome:
         begin, self._begin = self._begin, None
-        outcome: _Outcome = self._call(_statement, begin, many, operation, parameters)
+        # An executemany outside a transaction commits row by row: after a «busy» midway some rows
+        # stay, so it is not done again.
+        outcome: _Outcome = self._call(_statement, begin, many, operation, parameters,
+                                       retry=begin is not None or not many)
         self._in_transaction = outcome[4]
         return outcome
 
     def commit(self) -> None:
         self._begin = None  # a BEGIN still waiting: the transaction never began
-        if self._end(commit=True) and self.dbapi.count_commit():
-            self._checkpoint()
+        self._end(commit=True)
 
     def rollback(self) -> None:
         self._begin = None
         self._end(commit=False)
 
-    def _end(self, commit: bool) -> bool:
+    def _end(self, commit: bool) -> None:
         if not self._in_transaction or not self._connection._connection:
-            return False
+            return
         self._call(_end, commit)
         self._in_transaction = False
-        return True
 
-    def _call(self, fn: Any, *args: Any) -> Any:
+    def _call(self, fn: Any, *args: Any, retry: bool = True) -> Any:
         """``fn(sqlite3_connection, *args)``, on this thread; on aiosqlite's if it must wait for a
         lock. After an error the transaction's state is unknown: taken as open, so that the rollback
         is sent."""
         self._in_transaction = True
-        conn = self._connection._conn
         try:
+            conn = self._connection._conn
             try:
                 return await_(_here(fn, conn, *args))
             except sqlite3.OperationalError as error:
-                if not _busy(error) or conn.in_transaction:
+                if not retry or not _busy(error) or conn.in_transaction:
                     raise
             # Nothing was done (no transaction is open: the BEGIN IMMEDIATE, or a statement on its
             # own, found the lock taken). Wait for it there, and do it all again.
@@ -226,35 +216,18 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
         except Exception as error:
             self._handle_exception(error)
 
-    def _checkpoint(self) -> None:
-        """A WAL checkpoint on aiosqlite's thread. The commit before it stands whatever happens here:
-        a checkpoint that fails (a reader still on old pages, a full disk) is tried again next time."""
-        try:
-            await_(self._connection._execute(_checkpoint, self._connection._conn))
-        except Exception:
-            logger.warning("WAL checkpoint failed", exc_info=True)
-
 
 class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    """Given to ``create_async_engine(module=...)``: aiosqlite's module, this file's connections.
-    One per engine: it counts the engine's commits for the checkpoint."""
+    """Given to ``create_async_engine(module=...)``: aiosqlite's module, this file's connections."""
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
-        self._commits = 0
-
-    def count_commit(self) -> bool:
-        """One more commit; True when it is time for a checkpoint."""
-        self._commits = (self._commits + 1) % CHECKPOINT_EVERY
-        return self._commits == 0
 
     def connect(self, *arg: Any, **kw: Any) -> InlineConnection:
         kw["check_same_thread"] = False  # opened on aiosqlite's thread, used on the event loop's too
         pending = aiosqlite.connect(*arg, **kw)
         pending._thread.daemon = True  # as SQLAlchemy's adapter does: never hold up the exit
         connection = await_(pending)
-        # No busy timeout (locks are waited for on the thread, ``_waiting_for_locks``) and no
-        # automatic checkpoint (``InlineConnection._checkpoint``): see the module's docstring.
+        # No busy timeout: locks are waited for on the thread (``_waiting_for_locks``).
         connection._conn.execute("PRAGMA busy_timeout=0")
-        connection._conn.execute("PRAGMA wal_autocheckpoint=0")
         return InlineConnection(self, connection)

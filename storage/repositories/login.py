@@ -34,7 +34,7 @@ class LoginRepo:
     ) -> tuple[TelegramUser | None, Account | None, list[Patient]]:
         """The user, their account and, if the user has consented to ``consent_version``, its card
         file's people, in one statement: a patient's first update needs all three, and each
-        statement is a trip to the database driver."""
+        statement costs SQLAlchemy's work (and on PostgreSQL a round trip)."""
         rows = (await self.session.execute(
             _USER_ACCOUNT_PEOPLE, {"telegram_id": telegram_id, "consent_version": consent_version})).all()
         if not rows:
