@@ -114,8 +114,7 @@ class Database:
         """A transaction that may change data; the service must ``commit()`` or it rolls back."""
         async with self._session(self._writes) as session:
             uow = UnitOfWork(session)
-            # SQLite's one writer is let go as soon as the transaction is over, before the session
-            # closes.
+            # SQLite's one writer is let go as soon as the transaction is over.
             async with self._write_lock or nullcontext():
                 try:
                     yield uow

@@ -66,10 +66,6 @@ def _statement(conn: sqlite3.Connection, begin: str | None, many: bool, operatio
         cursor.close()
 
 
-def _begin(conn: sqlite3.Connection, begin: str) -> None:
-    conn.execute(begin)
-
-
 def _end(conn: sqlite3.Connection, commit: bool) -> None:
     if commit:
         conn.commit()
@@ -167,7 +163,7 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
             # A streamed result runs on aiosqlite's own cursor, which knows nothing of a waiting BEGIN.
             begin, self._begin = self._begin, None
             if begin is not None:
-                self._call(_begin, begin)
+                self._call(sqlite3.Connection.execute, begin)
             return self._ss_cursor_cls(self)
         return InlineCursor(self)
 
