@@ -7,6 +7,7 @@ from core.identity import Identity, IdentityCache, Staff
 from core.people_cache import PeopleCache
 from storage.db import Database
 from storage.models import TelegramUser
+from storage.repositories.login import who_is
 
 
 class AccessService:
@@ -37,17 +38,17 @@ class AccessService:
 
     async def _load(self, telegram_id: int, chat_id: int) -> Identity:
         epoch = self.people.epoch if self.people is not None else 0
-        async with self.db.read() as uow:
-            user, account, people = await uow.login.user_with_card_file(telegram_id, self.consent_version)
-        consented = user is not None and user.consent_version == self.consent_version
-        if self.people is not None and account is not None and consented:
-            self.people.keep(account.id, epoch, people)
+        found = await who_is(self.db, telegram_id, self.consent_version)
+        consented = found is not None and found.consent_version == self.consent_version
+        account_id = found.account_id if found is not None and consented else None
+        if self.people is not None and found is not None and account_id is not None:
+            self.people.keep(account_id, epoch, found.people)
         return Identity(
             telegram_id=telegram_id,
             chat_id=chat_id,
             consented=consented,
-            account_id=account.id if account is not None and consented else None,
-            auth_method=account.auth_method if account is not None else None,
+            account_id=account_id,
+            auth_method=found.auth_method if found is not None else None,
             roles=self.staff.roles_of(telegram_id),
         )
 

@@ -27,6 +27,7 @@ from core.rules import current
 from core.views import Views
 from storage.db import Database
 from storage.models import Appointment, Patient
+from storage.snapshots import Person
 from storage.uow import UnitOfWork
 
 
@@ -57,11 +58,11 @@ class BookingService:
         self.horizon = views.horizon
         self.rule_defaults = views.rules.defaults
 
-    async def bookable_people(self, identity: Identity) -> list[Patient]:
+    async def bookable_people(self, identity: Identity) -> list[Person]:
         """R5: the people the account may book for; the caller skips the choice when there is one."""
         return await self.views.people.of_account(identity.require_account())
 
-    async def start(self, identity: Identity) -> tuple[list[Patient], Patient | None]:
+    async def start(self, identity: Identity) -> tuple[list[Person], Person | None]:
         """R5: the card file's people, and the one chosen automatically when there is only one."""
         people = await self.bookable_people(identity)
         if len(people) != 1:
@@ -69,7 +70,7 @@ class BookingService:
         ensure_may_act(people[0])
         return people, people[0]
 
-    async def choose(self, identity: Identity, patient_id: int) -> tuple[Patient, bool]:
+    async def choose(self, identity: Identity, patient_id: int) -> tuple[Person, bool]:
         """A person picked from the list (R5); also says whether there was a choice to go back to."""
         people = await self.bookable_people(identity)
         patient = next((p for p in people if p.id == patient_id), None)
@@ -78,7 +79,7 @@ class BookingService:
         ensure_may_act(patient)
         return patient, len(people) > 1
 
-    async def preview(self, identity: Identity, patient_id: int, slot_id: int) -> tuple[Patient, DoctorInfo, datetime]:
+    async def preview(self, identity: Identity, patient_id: int, slot_id: int) -> tuple[Person, DoctorInfo, datetime]:
         """The summary before «Подтвердить»: whose booking, which doctor, when. Display only, from
         memory where it can be; booking checks everything again."""
         patient = await self.views.people.person(identity.require_account(), patient_id)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, Sex
 from core.errors import NotFound, PersonNotConfirmed
 from storage.models import Appointment, Patient
+from storage.snapshots import Person
 from storage.uow import UnitOfWork
 
 
@@ -34,7 +35,7 @@ def phone_required(as_owner: bool) -> bool:
     return as_owner
 
 
-def ensure_may_act(patient: Patient) -> None:
+def ensure_may_act(patient: Patient | Person) -> None:
     """R2: book, queue and cancel only for people whose data a moderator confirmed."""
     if patient.status != ModerationStatus.CONFIRMED:
         raise PersonNotConfirmed(patient.status, patient.rejection_reason)
@@ -64,7 +65,7 @@ async def own_person(uow: UnitOfWork, account_id: int, patient_id: int) -> Patie
     return patient
 
 
-def portal_appointment(patient: Patient, account_id: int, slot_id: int, doctor_id: int, starts_at: datetime,
+def portal_appointment(patient: Patient | Person, account_id: int, slot_id: int, doctor_id: int, starts_at: datetime,
                        now: datetime) -> Appointment:
     """A booking made here for a person of the account's card file (R5, R11)."""
     return Appointment(

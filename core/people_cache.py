@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from core.errors import NotFound
 from storage.db import Database
-from storage.models import Patient
+from storage.snapshots import Person
 
 
 class PeopleCache:
@@ -22,24 +22,24 @@ class PeopleCache:
         self.db = db
         self.ttl = ttl_seconds
         self.max_accounts = max_accounts
-        self._entries: dict[int, tuple[float, tuple[Patient, ...]]] = {}
+        self._entries: dict[int, tuple[float, tuple[Person, ...]]] = {}
         # Counts committed card-file changes: a read that started before one must not store what it
         # saw (it may predate the change). Card files change rarely, so one counter for all will do.
         self.epoch = 0
         db.listen_card_files(self.forget)
 
-    async def of_account(self, account_id: int) -> list[Patient]:
+    async def of_account(self, account_id: int) -> list[Person]:
         """The account's people, owner first, as the card file lists them."""
         entry = self._entries.get(account_id)
         if entry is not None and entry[0] >= time.monotonic():
             return list(entry[1])
         epoch = self.epoch
         async with self.db.read() as uow:
-            people = await uow.patients.of_account(account_id)
+            people = [Person.of(patient) for patient in await uow.patients.of_account(account_id)]
         self.keep(account_id, epoch, people)
         return people
 
-    def keep(self, account_id: int, epoch: int, people: list[Patient]) -> None:
+    def keep(self, account_id: int, epoch: int, people: list[Person]) -> None:
         """Keep what a read saw, unless a card file changed since ``epoch`` (taken before the read
         began: what it saw may predate the change)."""
         if epoch == self.epoch:
@@ -47,7 +47,7 @@ class PeopleCache:
                 self._entries.clear()  # crude but bounded, like the identity cache
             self._entries[account_id] = (time.monotonic() + self.ttl, tuple(people))
 
-    async def person(self, account_id: int, patient_id: int) -> Patient:
+    async def person(self, account_id: int, patient_id: int) -> Person:
         """A person of this account's card file; any other id (a forged button) is «not found»."""
         for patient in await self.of_account(account_id):
             if patient.id == patient_id:

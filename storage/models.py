@@ -134,7 +134,11 @@ class Patient(Base):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
+
+
+def full_name(last_name: str, first_name: str, middle_name: str | None) -> str:
+    return " ".join(p for p in (last_name, first_name, middle_name) if p)
 
 
 # --- clinics and schedules ---------------------------------------------------------------------

@@ -73,12 +73,6 @@ def _end(conn: sqlite3.Connection, commit: bool) -> None:
         conn.rollback()
 
 
-async def _here(fn: Any, conn: sqlite3.Connection, *args: Any) -> Any:
-    """``fn`` right here. Awaited all the same, as SQLAlchemy's async engine expects of its driver
-    (``AsyncConnection.execute`` checks): the coroutine never suspends, the event loop does not turn."""
-    return fn(conn, *args)
-
-
 def _waiting_for_locks(conn: sqlite3.Connection, fn: Any, *args: Any) -> Any:
     """Runs on aiosqlite's thread: ``fn`` with SQLite's busy handler on, then off again."""
     conn.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
@@ -194,23 +188,38 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
         self._call(_end, commit)
         self._in_transaction = False
 
+    async def execute_on_loop(self, operation: str, parameters: Any) -> list[Any]:
+        """One statement's rows, for a caller on the event loop with no greenlet of SQLAlchemy's
+        (``storage.direct``). SQLite's own errors are raised as they come."""
+        begin, self._begin = self._begin, None
+        self._in_transaction = True
+        outcome: _Outcome = await self._attempt(_statement, begin, False, operation, parameters, retry=True)
+        self._in_transaction = outcome[4]
+        return outcome[3]
+
     def _call(self, fn: Any, *args: Any, retry: bool = True) -> Any:
-        """``fn(sqlite3_connection, *args)``, on this thread; on aiosqlite's if it must wait for a
-        lock. After an error the transaction's state is unknown: taken as open, so that the rollback
-        is sent."""
+        """``_attempt`` from SQLAlchemy's side: in its greenlet, as its async engine expects of a
+        driver (``AsyncConnection.execute`` checks that something is awaited); nothing suspends
+        unless a lock must be waited for."""
         self._in_transaction = True
         try:
-            conn = self._connection._conn
-            try:
-                return await_(_here(fn, conn, *args))
-            except sqlite3.OperationalError as error:
-                if not retry or not _busy(error) or conn.in_transaction:
-                    raise
-            # Nothing was done (no transaction is open: the BEGIN IMMEDIATE, or a statement on its
-            # own, found the lock taken). Wait for it there, and do it all again.
-            return await_(self._connection._execute(_waiting_for_locks, conn, fn, *args))
+            return await_(self._attempt(fn, *args, retry=retry))
         except Exception as error:
             self._handle_exception(error)
+
+    async def _attempt(self, fn: Any, *args: Any, retry: bool) -> Any:
+        """``fn(sqlite3_connection, *args)``, on this thread; on aiosqlite's if it must wait for a
+        lock. After an error the transaction's state is unknown: the caller takes it as open, so
+        that the rollback is sent."""
+        conn = self._connection._conn
+        try:
+            return fn(conn, *args)
+        except sqlite3.OperationalError as error:
+            if not retry or not _busy(error) or conn.in_transaction:
+                raise
+        # Nothing was done (no transaction is open: the BEGIN IMMEDIATE, or a statement on its own,
+        # found the lock taken). Wait for it there, and do it all again.
+        return await self._connection._execute(_waiting_for_locks, conn, fn, *args)
 
 
 class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):

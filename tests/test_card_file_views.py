@@ -24,6 +24,8 @@ from core.rules import RulesService
 from core.views import Views
 from storage.db import Database
 from storage.models import Appointment, Patient
+from storage.repositories.login import who_is
+from storage.snapshots import Person
 from tests import factories
 
 
@@ -115,7 +117,8 @@ async def test_a_card_file_read_overtaken_by_a_change_is_not_kept(db: Database, 
     async with db.read() as uow:
         seen = await uow.patients.of_account(owner.account_id)
     added.append(await card_file.submit(identity, factories.person(first_name="Олег", phone=None), as_owner=False))
-    views.people.keep(owner.account_id, epoch, seen)  # the change landed between the read and this
+    # the change landed between the read and this:
+    views.people.keep(owner.account_id, epoch, [Person.of(p) for p in seen])
     assert [p.id for p in seen] == [owner.id]
     assert [p.id for p in await booking.bookable_people(identity)] == [owner.id, added[0].id]
 
@@ -124,9 +127,9 @@ async def test_who_is_this_reads_no_card_file_without_consent_to_the_current_pol
         db: Database, clock: FixedClock) -> None:
     """152-FZ: a user who has not consented to the policy in force gets nothing of the card file read."""
     identity, (owner,) = await factories.account(db, 1, clock.now())
-    async with db.read() as uow:
-        user, account, people = await uow.login.user_with_card_file(identity.telegram_id, factories.CONSENT)
-        assert user is not None and account is not None and [p.id for p in people] == [owner.id]
-        user, account, people = await uow.login.user_with_card_file(identity.telegram_id, "a newer policy")
-        assert user is not None and account is not None and people == []
-        assert await uow.login.user_with_card_file(999, factories.CONSENT) == (None, None, [])
+    found = await who_is(db, identity.telegram_id, factories.CONSENT)
+    assert found is not None and found.account_id == owner.account_id and found.people == [Person.of(owner)]
+    assert found.consent_version == factories.CONSENT and found.auth_method == identity.auth_method
+    found = await who_is(db, identity.telegram_id, "a newer policy")
+    assert found is not None and found.account_id == owner.account_id and found.people == []
+    assert await who_is(db, 999, factories.CONSENT) is None

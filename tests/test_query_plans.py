@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from core.booking import BookingService
@@ -24,6 +25,7 @@ from core.rules import RuleDefaults
 from core.views import Views
 from core.visits import VisitsService
 from storage.db import Database
+from storage.sqlite_driver import InlineConnection
 from tests import factories
 
 # A patient's rows are reached by a key of theirs, or of the slot or appointment in hand.
@@ -38,18 +40,29 @@ def _first_row_only(statement: str) -> bool:
 
 
 @contextmanager
-def _statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+def _statements(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
+    """What SQLAlchemy executes, and what ``storage.direct`` runs past it on the driver."""
     seen: list[tuple[str, Any]] = []
 
-    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+    def note(statement: str, parameters: Any, many: bool = False) -> None:
         if not many and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
             seen.append((statement, parameters))
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    def engine_note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+        note(statement, parameters, many)
+
+    direct = InlineConnection.execute_on_loop
+
+    async def direct_noted(self: InlineConnection, operation: str, parameters: Any) -> list[Any]:
+        note(operation, parameters)
+        return await direct(self, operation, parameters)
+
+    monkeypatch.setattr(InlineConnection, "execute_on_loop", direct_noted)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", engine_note)
     try:
         yield seen
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+        event.remove(db.engine.sync_engine, "before_cursor_execute", engine_note)
 
 
 def _plans(db: Database, statements: list[tuple[str, Any]]) -> list[tuple[str, str]]:
@@ -61,8 +74,8 @@ def _plans(db: Database, statements: list[tuple[str, Any]]) -> list[tuple[str, s
         connection.close()
 
 
-async def test_booking_visits_and_cancelling_read_by_the_patients_keys(sqlite_db: Database,
-                                                                        clock: FixedClock) -> None:
+async def test_booking_visits_and_cancelling_read_by_the_patients_keys(
+        sqlite_db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     db = sqlite_db
     _, (doctor,) = await factories.clinic(db)
     slots = await factories.slots(db, doctor, clock.now() + timedelta(days=3), 12)
@@ -73,7 +86,7 @@ async def test_booking_visits_and_cancelling_read_by_the_patients_keys(sqlite_db
     identity, (anna,) = await factories.account(db, 1, clock.now())
     visits = VisitsService(db, clock, CatalogCache(db), RuleDefaults())
 
-    with _statements(db) as statements:
+    with _statements(db, monkeypatch) as statements:
         booked = await booking.book(identity, anna.id, slots[-1].id)
         await visits.overview(identity)
         await booking.cancel(identity, booked.id)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from storage import sqlite_driver
 from storage.db import Database
 from storage.models import AuditEntry, TelegramUser
+from storage.repositories.login import who_is
 from tests import factories
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -85,9 +86,8 @@ async def test_statements_never_go_to_the_driver_thread(
         sqlite_db: Database, trips: collections.Counter[str]) -> None:
     await factories.account(sqlite_db, 1, T0)
     await _pool_warmed(sqlite_db, trips)
-    async with sqlite_db.read() as uow:
-        user, account, people = await uow.login.user_with_card_file(1, factories.CONSENT)
-    assert user is not None and account is not None and len(people) == 1
+    found = await who_is(sqlite_db, 1, factories.CONSENT)  # storage.direct's read, on a pooled connection
+    assert found is not None and found.account_id is not None and len(found.people) == 1
     async with sqlite_db.write() as uow:
         await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "a"}])
         await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "b"}, {"at": T0, "action": "c"}])

@@ -18,12 +18,12 @@ from core.booking import BookingService
 from core.errors import SlotTaken
 from core.identity import Identity
 from core.schedule import ScheduleService
-from storage.models import Patient
+from storage.snapshots import Person
 
 router = ConversationRouter(name=__name__)
 
 
-async def _specialties(message: Message, patient: Patient, page: int, schedule: ScheduleService,
+async def _specialties(message: Message, patient: Person, page: int, schedule: ScheduleService,
                        with_people: bool, *, edit: bool) -> None:
     items = await schedule.specialties()  # from the in-memory catalog: no database round trip
     if not items:

@@ -13,7 +13,7 @@ from bot.texts.common import WEEKDAYS, day_month, local
 from core.catalog import DoctorInfo, SpecialtyInfo
 from core.free_times import FreeTime
 from core.schedule import DoctorPage, ScheduleCell
-from storage.models import Patient
+from storage.snapshots import Person
 
 PAGE = 8
 T = TypeVar("T")
@@ -51,7 +51,7 @@ def org_short(name: str) -> str:
     return name.replace("ГБУЗ ", "").replace("«", "").replace("»", "")
 
 
-def people(patients: list[Patient]) -> InlineKeyboardMarkup:
+def people(patients: list[Person]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[
         [_b(f"Записать к врачу: {p.first_name} {p.last_name}", BookCb(step=BookStep.PERSON, patient_id=p.id))]
         for p in patients

@@ -6,15 +6,17 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.direct import DirectStatement
 from storage.models import AuditEntry
 
-_INSERT = insert(cast(Table, AuditEntry.__table__))
+_KEYS = ("at", "action", "actor_telegram_id", "account_id", "subject", "details")
+_INSERT = DirectStatement(insert(cast(Table, AuditEntry.__table__)), _KEYS)
 
 
 class AuditRepo:
-    """Audit rows are written by one plain INSERT just before the commit, not through the ORM's
-    flush: they are never read back in the transaction that writes them, and the flush's work
-    would be done while the booking holds SQLite's one writer."""
+    """Audit rows are written by plain INSERTs just before the commit, not through the ORM's flush:
+    they are never read back in the transaction that writes them, and the flush's work would be
+    done while the booking holds SQLite's one writer."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -30,14 +32,14 @@ class AuditRepo:
         subject: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self._pending.append({"at": at, "action": action, "actor_telegram_id": actor, "account_id": account_id,
-                              "subject": subject, "details": details})
+        self._pending.append(dict(zip(_KEYS, (at, action, actor, account_id, subject, details), strict=True)))
 
     async def write_pending(self) -> None:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        await self.session.execute(_INSERT, rows)
+        for row in rows:  # a transaction records one or two: a statement each costs less than a batch's work
+            await _INSERT.rows(self.session, row)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))

@@ -1,20 +1,29 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AuthMethod
+from storage.direct import DirectStatement, fetch
 from storage.models import Account, EsiaLoginState, LoginCode, Patient, TelegramUser
 from storage.repositories.patients import CARD_FILE_ORDER, in_card_file
+from storage.snapshots import PATIENT_COLUMNS, Person
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 # Built once: every update of a user not seen for a few seconds runs it. A row per person of the
 # card file (owner first, as the card file lists them), or one row with no person: none either
 # unless the user has consented to the current policy (152-FZ: nothing is processed before).
-_USER_ACCOUNT_PEOPLE = (
-    select(TelegramUser, Account, Patient)
+_WHO_IS = DirectStatement(
+    select(TelegramUser.consent_version, Account.id, Account.auth_method,
+           *(getattr(Patient, name) for name in PATIENT_COLUMNS))
+    .select_from(TelegramUser)
     .outerjoin(Account, Account.id == TelegramUser.account_id)
     .outerjoin(Patient, and_(in_card_file(Account.id),
                              TelegramUser.consent_version == bindparam("consent_version")))
@@ -23,23 +32,33 @@ _USER_ACCOUNT_PEOPLE = (
 )
 
 
+@dataclass(frozen=True)
+class WhoIs:
+    """A Telegram user as their first update finds them."""
+
+    consent_version: str | None  # the policy they consented to, if any
+    account_id: int | None  # the portal account they are logged in to
+    auth_method: AuthMethod | None
+    people: list[Person]  # the account's card file, read only with consent to ``consent_version``
+
+
+async def who_is(db: Database, telegram_id: int, consent_version: str) -> WhoIs | None:
+    """The user, their account and, if the user has consented to ``consent_version``, its card
+    file's people, in one statement outside any unit of work (``storage.direct.fetch``): a patient's
+    first update needs all three, and a session with its transaction costs more than the read."""
+    rows = await fetch(db.engine, _WHO_IS, {"telegram_id": telegram_id, "consent_version": consent_version})
+    if not rows:
+        return None
+    consent, account_id, auth_method = rows[0][:3]
+    people = [Person.from_row(row[3:]) for row in rows if row[3] is not None]
+    return WhoIs(consent, account_id, auth_method, people)
+
+
 class LoginRepo:
     """Telegram users, portal accounts and the one-time secrets that link them."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def user_with_card_file(
-        self, telegram_id: int, consent_version: str
-    ) -> tuple[TelegramUser | None, Account | None, list[Patient]]:
-        """The user, their account and, if the user has consented to ``consent_version``, its card
-        file's people, in one statement: a patient's first update needs all three, and each
-        statement costs SQLAlchemy's work (and on PostgreSQL a round trip)."""
-        rows = (await self.session.execute(
-            _USER_ACCOUNT_PEOPLE, {"telegram_id": telegram_id, "consent_version": consent_version})).all()
-        if not rows:
-            return None, None, []
-        return rows[0][0], rows[0][1], [row[2] for row in rows if row[2] is not None]
 
     async def user(self, telegram_id: int) -> TelegramUser | None:
         return await self.session.get(TelegramUser, telegram_id)

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from storage.changes import SlotChange, changes_of
+from storage.direct import DirectStatement
 from storage.models import Appointment, Patient, Slot
 
 _APPOINTMENTS = cast(Table, Appointment.__table__)
 _APPOINTMENT_COLUMNS = tuple(c.key for c in _APPOINTMENTS.columns if c.key != "id")
-_INSERT_APPOINTMENT = insert(_APPOINTMENTS).returning(_APPOINTMENTS.c.id)
+_INSERT_APPOINTMENT = DirectStatement(insert(_APPOINTMENTS).returning(_APPOINTMENTS.c.id), _APPOINTMENT_COLUMNS)
 
 
 def _book_free_statement() -> Any:
@@ -41,7 +42,7 @@ def _book_free_statement() -> Any:
     )
 
 
-_BOOK_FREE = _book_free_statement()
+_BOOK_FREE = DirectStatement(_book_free_statement())
 
 
 def _changed(result: object) -> int:
@@ -62,7 +63,8 @@ class SlotRepo:
         """The row an UPDATE … RETURNING changed, noted for the views after the commit."""
         if row is None:
             return None
-        change = SlotChange(row.id, row.doctor_id, row.starts_at, new)
+        slot_id, doctor_id, starts_at = row
+        change = SlotChange(slot_id, doctor_id, starts_at, new)
         changes_of(self.session).slots.append(change)
         return change
 
@@ -130,9 +132,9 @@ class SlotRepo:
             # of the UPDATE: on PostgreSQL each would not see the other's new row. Locking the person's
             # row queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
             await self.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-        return self._noted((await self.session.execute(_BOOK_FREE, {
+        return self._noted(await _BOOK_FREE.first(self.session, {
             "slot_id": slot_id, "patient_id": patient_id, "account_id": account_id, "now": now, "latest": latest,
-        })).first(), SlotStatus.BOOKED)
+        }), SlotStatus.BOOKED)
 
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
         return await self._update_status(new, Slot.id == slot_id, Slot.status == expected) is not None
@@ -152,7 +154,7 @@ class AppointmentRepo:
         writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits after in
         the same transaction. The object stays detached, with its id set."""
         values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
-        appointment.id = (await self.session.execute(_INSERT_APPOINTMENT, values)).scalar_one()
+        ((appointment.id,),) = await _INSERT_APPOINTMENT.rows(self.session, values)
         return appointment
 
     async def get(self, appointment_id: int) -> Appointment | None:
