@@ -202,3 +202,33 @@ async def test_with_only_the_day_before_reminder_it_is_still_sent(db: Database, 
     await booking(db, clock).book(identity, anna.id, slot.id)
     assert await ReminderService(db, clock, day_before=True, hours_before=0).send_due() == 1
     assert len(await reminders(db)) == 1
+
+
+async def test_a_big_batch_of_reminders_goes_out_in_short_transactions(db: Database, clock: FixedClock) -> None:
+    """Forty-five visits due at once: every one reminded once, by transactions of at most ``chunk``
+    visits with turns for other updates between them (on SQLite a write transaction holds the loop)."""
+    _, (doctor,) = await factories.clinic(db)
+    slots = await factories.slots(db, doctor, clock.now() + timedelta(hours=1), 45, step=timedelta(minutes=1))
+    for n, slot in enumerate(slots):
+        identity, (person,) = await factories.account(db, 1000 + n, clock.now())
+        await booking(db, clock).book(identity, person.id, slot.id)
+    service = ReminderService(db, clock, day_before=False, hours_before=2)
+    turns = 0
+
+    async def ticking() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(ticking())
+    await asyncio.sleep(0)
+    try:
+        before = turns
+        assert await service.send_due(limit=200, chunk=20) == 45
+        between = turns - before
+    finally:
+        ticker.cancel()
+    assert between >= 2  # at least after the first and the second chunk
+    assert sorted(m.chat_id for m in await reminders(db)) == [1000 + n for n in range(45)]
+    assert await service.send_due(limit=200, chunk=20) == 0
