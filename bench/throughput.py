@@ -7,19 +7,23 @@ baseline is bare aiogram: an echo handler with memory FSM, fed the same number o
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message
+from sqlalchemy import func, select
 
 from bench.common import figure
 from storage.db import Database
+from storage.models import Appointment
 from tests.fakes.session import RecordingSession
 from tests.fakes.updates import callback_update, message_update
 
@@ -36,34 +40,47 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _Echo:
+    """The baseline: bare aiogram, an echo handler with memory FSM, fed the patients' first text."""
+
+    def __init__(self) -> None:
+        self.bot = Bot("123456:BENCH", session=RecordingSession(record=False))
+        router = Router()
+
+        @router.message()
+        async def echo(message: Message) -> None:
+            await message.answer(message.text or "")
+
+        self.dp = Dispatcher()
+        self.dp.include_router(router)
+
+    def updates(self, count: int) -> list[object]:
+        return [message_update(10_000 + i % PATIENTS, "Запись к врачу", bot=self.bot) for i in range(count)]
+
+    async def feed(self, updates: list[object]) -> float:
+        """Seconds to feed ``updates``, ``CONCURRENCY`` at a time."""
+        start = time.perf_counter()
+        for i in range(0, len(updates), CONCURRENCY):
+            await asyncio.gather(*(self.dp.feed_update(self.bot, u)  # type: ignore[arg-type]
+                                   for u in updates[i:i + CONCURRENCY]))
+        return time.perf_counter() - start
+
+
 async def _bare() -> dict[str, float]:
-    bot = Bot("123456:BENCH", session=RecordingSession(record=False))
-    router = Router()
-
-    @router.message()
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
-
-    dp = Dispatcher()
-    dp.include_router(router)
-    for update in [message_update(10_000 + i, "Запись к врачу", bot=bot) for i in range(WARMUP)]:
-        await dp.feed_update(bot, update)
-    updates = [message_update(10_000 + i % PATIENTS, "Запись к врачу", bot=bot) for i in range(PATIENTS * STEPS)]
-    start = time.perf_counter()
-    for i in range(0, len(updates), CONCURRENCY):
-        await asyncio.gather(*(dp.feed_update(bot, u) for u in updates[i:i + CONCURRENCY]))
-    elapsed = time.perf_counter() - start
-    return {"updates_per_s": len(updates) / elapsed, "peak_mib": _peak_mib()}
+    echo = _Echo()
+    await echo.feed(echo.updates(WARMUP))
+    updates = echo.updates(PATIENTS * STEPS)
+    return {"updates_per_s": len(updates) / await echo.feed(updates), "peak_mib": _peak_mib()}
 
 
-async def _bot(backend: str, by_step: bool = False) -> dict[str, float]:
+async def _bot(backend: str, mode: str = "alone") -> dict[str, float]:
     from bench.common import database
 
     async with database(backend) as db:
-        return await _conversations(db, by_step)
+        return await _conversations(db, mode)
 
 
-async def _conversations(db: Database, by_step: bool) -> dict[str, float]:
+async def _conversations(db: Database, mode: str) -> dict[str, float]:
     from bot.config import Settings
     from bot.container import build_container
     from bot.dispatcher import build_dispatcher
@@ -114,10 +131,15 @@ async def _conversations(db: Database, by_step: bool) -> dict[str, float]:
         for update in conversations[i]:
             await dp.feed_update(bot, update)  # type: ignore[arg-type]
 
+    async def booked() -> float:
+        async with db.read() as uow:
+            count = await uow.session.scalar(select(func.count()).select_from(Appointment))
+        return float((count or 0) - WARMUP)
+
     await asyncio.gather(*(patient(i) for i in range(WARMUP)))
     # The timed patients, CONCURRENCY at a time.
     rounds = [range(i, i + CONCURRENCY) for i in range(WARMUP, WARMUP + PATIENTS, CONCURRENCY)]
-    if by_step:
+    if mode == "steps":
         # Every patient takes step k before anyone takes step k + 1: what each step costs on its own.
         result: dict[str, float] = {}
         for step in range(STEPS):
@@ -127,17 +149,41 @@ async def _conversations(db: Database, by_step: bool) -> dict[str, float]:
                                        for j in batch))
             result[f"step{step}"] = PATIENTS / (time.perf_counter() - start)
         return result
+    if mode == "paired":
+        return await _paired(rounds, patient, booked)
     start = time.perf_counter()
     for batch in rounds:
         await asyncio.gather(*(patient(j) for j in batch))
     elapsed = time.perf_counter() - start
-    async with db.read() as uow:
-        from sqlalchemy import func, select
+    return {"updates_per_s": PATIENTS * STEPS / elapsed, "peak_mib": _peak_mib(), "booked": await booked()}
 
-        from storage.models import Appointment
-        booked = await uow.session.scalar(select(func.count()).select_from(Appointment))
-    return {"updates_per_s": PATIENTS * STEPS / elapsed, "peak_mib": _peak_mib(),
-            "booked": float((booked or 0) - WARMUP)}
+
+async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]],
+                  booked: Callable[[], Awaitable[float]]) -> dict[str, float]:
+    """The bot and the baseline in one process, a batch of each in turn (which goes first alternates):
+    a neighbour's burst on this shared machine falls on both alike, where separate runs seconds
+    apart each catch their own. The same work as the separate runs: the bot's patients, thirty at
+    a time, each through the whole conversation; the echo, as many updates, thirty at a time."""
+    echo = _Echo()
+    await echo.feed(echo.updates(WARMUP))
+    echo_updates = echo.updates(PATIENTS * STEPS)
+    per_batch = CONCURRENCY * STEPS
+    # Both heaps as they stand now are left out of the collector's full passes, as the bot leaves
+    # its start-up objects out: otherwise the echo, sharing the process, would pay for walking the
+    # bot's objects whenever a full pass fell in one of its batches (as it does here, about one a run).
+    gc.freeze()
+    bot_seconds = echo_seconds = 0.0
+    for n, batch in enumerate(rounds):
+        mine = echo_updates[n * per_batch:(n + 1) * per_batch]
+        if n % 2:
+            echo_seconds += await echo.feed(mine)
+        start = time.perf_counter()
+        await asyncio.gather(*(patient(j) for j in batch))
+        bot_seconds += time.perf_counter() - start
+        if not n % 2:
+            echo_seconds += await echo.feed(mine)
+    return {"updates_per_s": PATIENTS * STEPS / bot_seconds, "bare_updates_per_s": len(echo_updates) / echo_seconds,
+            "booked": await booked()}
 
 
 def _child(variant: str) -> dict[str, float]:
@@ -167,6 +213,13 @@ def run(backends: tuple[str, ...] = ("sqlite",)) -> list[str]:
                             bare["updates_per_s"]) + f" — {int(bot['booked'])} of {PATIENTS} booked")
         lines.append(figure(f"peak memory of the bot process ({backend})", bot["peak_mib"], "MiB",
                             "bare aiogram echo", bare["peak_mib"]))
+    # The same runs, the baseline in the bot's process, batches taking turns; the median run of three.
+    paired = sorted((_child("sqlite-paired") for _ in range(ROUNDS)),
+                    key=lambda r: r["updates_per_s"] / r["bare_updates_per_s"])[ROUNDS // 2]
+    lines.append(figure(f"throughput, baseline in the same process, batches in turn ({PATIENTS} patients × {STEPS} "
+                        f"updates, sqlite, median of {ROUNDS})", paired["updates_per_s"], "updates/s",
+                        "bare aiogram echo, the same process", paired["bare_updates_per_s"])
+                 + f" — {int(paired['booked'])} of {PATIENTS} booked")
     steps = _child("sqlite-steps")
     for k, name in enumerate(STEP_NAMES):
         lines.append(figure(f"  step {k + 1}, {name} (sqlite)", steps[f"step{k}"], "updates/s",
@@ -179,5 +232,6 @@ if __name__ == "__main__":
     if variant == "bare":
         result = asyncio.run(_bare())
     else:
-        result = asyncio.run(_bot(variant.removesuffix("-steps"), by_step=variant.endswith("-steps")))
+        backend, _, mode = variant.partition("-")
+        result = asyncio.run(_bot(backend, mode or "alone"))
     print(json.dumps(result))
