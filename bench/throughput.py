@@ -29,7 +29,7 @@ from tests.fakes.updates import callback_update, message_update
 
 PATIENTS = 300
 CONCURRENCY = 30
-ROUNDS = 3  # each figure is the best of this many runs, baseline and bot taking turns
+ROUNDS = 3  # runs of each figure: the best of them for separate processes, the median for the paired one
 WARMUP = CONCURRENCY  # one untimed round first, in both variants: connections, statement caches
 STEPS = 6  # «Запись к врачу», specialty, doctor, date, time, «Подтвердить»
 STEP_NAMES = ("«Запись к врачу» (who is this, the card file)", "specialty → doctors", "doctor → dates",
@@ -162,15 +162,19 @@ async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]]
                   booked: Callable[[], Awaitable[float]]) -> dict[str, float]:
     """The bot and the baseline in one process, a batch of each in turn (which goes first alternates):
     a neighbour's burst on this shared machine falls on both alike, where separate runs seconds
-    apart each catch their own. The same work as the separate runs: the bot's patients, thirty at
-    a time, each through the whole conversation; the echo, as many updates, thirty at a time."""
+    apart each catch their own. The updates are those of the separate runs: the bot's patients,
+    thirty at a time, each through the whole conversation; the echo, as many updates, thirty at a
+    time. Unlike them, both run after the same warm-up with their heaps frozen (see below)."""
     echo = _Echo()
     await echo.feed(echo.updates(WARMUP))
     echo_updates = echo.updates(PATIENTS * STEPS)
     per_batch = CONCURRENCY * STEPS
     # Both heaps as they stand now are left out of the collector's full passes, as the bot leaves
     # its start-up objects out: otherwise the echo, sharing the process, would pay for walking the
-    # bot's objects whenever a full pass fell in one of its batches (as it does here, about one a run).
+    # bot's objects whenever a full pass fell in one of its batches (about one a run, 8 % of the
+    # echo's time; frozen, the echo's collections cost what they do in a process of its own). What
+    # the bot keeps from its timed batches is still walked, in whichever batch a full pass falls.
+    gc.collect()
     gc.freeze()
     bot_seconds = echo_seconds = 0.0
     for n, batch in enumerate(rounds):

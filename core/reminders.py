@@ -33,6 +33,8 @@ class ReminderService:
         between two: a write transaction holds SQLite's one writer, and on SQLite the event loop too
         (``storage.sqlite_driver``), so a morning's two hundred reminders in one would stall every
         patient's screen and booking for a good part of a second."""
+        if chunk < 1:
+            raise ValueError("a reminder transaction handles at least one visit")
         now = self.clock.now()
         sent = 0
         for column, ahead in self.windows:

@@ -25,7 +25,11 @@ SQLAlchemy's ``sqlite+aiosqlite``; streamed (server-side) results keep its curso
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -40,6 +44,7 @@ _Outcome = tuple[Any, int, int | None, list[Any], bool]
 # How long a statement waits for a lock another connection holds: SQLite's busy timeout, on
 # aiosqlite's thread only (see the module's docstring).
 LOCK_TIMEOUT_MS = 10_000
+_WAIT_SLICE_MS = 100  # how soon a cancelled wait for a lock gives up
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
@@ -73,11 +78,18 @@ def _end(conn: sqlite3.Connection, commit: bool) -> None:
         conn.rollback()
 
 
-def _waiting_for_locks(conn: sqlite3.Connection, fn: Any, *args: Any) -> Any:
-    """Runs on aiosqlite's thread: ``fn`` with SQLite's busy handler on, then off again."""
-    conn.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
+def _waiting_for_locks(conn: sqlite3.Connection, stop: threading.Event, fn: Any, *args: Any) -> Any:
+    """Runs on aiosqlite's thread: ``fn`` with SQLite's busy handler on, then off again. The wait is
+    cut in slices, so that ``stop`` (the caller was cancelled) ends it within one."""
+    deadline = time.monotonic() + LOCK_TIMEOUT_MS / 1000
+    conn.execute(f"PRAGMA busy_timeout={min(_WAIT_SLICE_MS, LOCK_TIMEOUT_MS)}")
     try:
-        return fn(conn, *args)
+        while True:
+            try:
+                return fn(conn, *args)
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or conn.in_transaction or stop.is_set() or time.monotonic() >= deadline:
+                    raise
     finally:
         conn.execute("PRAGMA busy_timeout=0")
 
@@ -219,7 +231,23 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
                 raise
         # Nothing was done (no transaction is open: the BEGIN IMMEDIATE, or a statement on its own,
         # found the lock taken). Wait for it there, and do it all again.
-        return await self._connection._execute(_waiting_for_locks, conn, fn, *args)
+        stop = threading.Event()
+        waiting = asyncio.ensure_future(self._connection._execute(_waiting_for_locks, conn, stop, fn, *args))
+        try:
+            return await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread goes on with it: were the connection given back now, the pool would hand it
+            # out while the thread ran BEGIN IMMEDIATE and the write on it, and SQLite's one writer
+            # would stay taken. Stop it (within a slice of the wait), undo what it did, then be cancelled.
+            stop.set()
+            while not waiting.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait({waiting})
+            if not waiting.cancelled():
+                waiting.exception()  # looked at: the cancellation is what the caller gets
+            if conn.in_transaction:
+                conn.rollback()
+            raise
 
 
 class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from core.people import portal_appointment
@@ -128,3 +128,10 @@ async def test_who_is_this_reads_on_a_pooled_connection_what_the_orm_would(db: D
     owner = found.people[0]
     assert owner.submitted_at == T0 and owner.submitted_at.tzinfo is UTC and owner.birth_date.year == 1985
     assert owner.status is ModerationStatus.CONFIRMED and owner.snils == "11223344595"
+
+
+async def test_a_value_the_column_refuses_is_sqlalchemys_statement_error(sqlite_db: Database) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with sqlite_db.write() as uow:
+            uow.audit.record(datetime(2026, 12, 1, 9, 0), "a naive time")
+            await uow.commit()

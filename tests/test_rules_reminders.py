@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.booking import BookingService
 from core.clock import FixedClock
@@ -213,6 +213,8 @@ async def test_a_big_batch_of_reminders_goes_out_in_short_transactions(db: Datab
         identity, (person,) = await factories.account(db, 1000 + n, clock.now())
         await booking(db, clock).book(identity, person.id, slot.id)
     service = ReminderService(db, clock, day_before=False, hours_before=2)
+    commits: list[object] = []
+    event.listen(db.engine.sync_engine, "commit", lambda *_: commits.append(1))
     turns = 0
 
     async def ticking() -> None:
@@ -229,6 +231,9 @@ async def test_a_big_batch_of_reminders_goes_out_in_short_transactions(db: Datab
         between = turns - before
     finally:
         ticker.cancel()
+    assert len(commits) == 3  # 20 + 20 + 5 visits
     assert between >= 2  # at least after the first and the second chunk
     assert sorted(m.chat_id for m in await reminders(db)) == [1000 + n for n in range(45)]
     assert await service.send_due(limit=200, chunk=20) == 0
+    with pytest.raises(ValueError):
+        await service.send_due(chunk=0)

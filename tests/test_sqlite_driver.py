@@ -237,3 +237,41 @@ async def test_a_streamed_result_in_a_write_transaction_is_inside_it(sqlite_db: 
         assert [n async for n in rows] == [0]
         connection = await uow.session.connection()
         assert (await connection.get_raw_connection()).driver_connection.in_transaction  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("through", ["session", "direct"])
+async def test_a_write_cancelled_while_it_waits_for_a_lock_leaves_nothing_behind(
+        sqlite_db: Database, through: str) -> None:
+    """The statement waits on aiosqlite's thread; cancelled there, it must not go on to take the
+    writer on a connection the pool hands out again: it stops within a slice of the wait and what it
+    began is undone before the cancellation goes on."""
+    await _pool_warmed(sqlite_db, collections.Counter())
+
+    async def write() -> None:
+        async with sqlite_db.write() as uow:
+            if through == "session":
+                await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "cancelled"}])
+            else:
+                uow.audit.record(T0, "cancelled")
+                await uow.audit.write_pending()
+            await uow.commit()
+
+    async with _locked_by_another_process(sqlite_db) as other:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(writing, 1)
+        other.execute("ROLLBACK")
+    await asyncio.sleep(0.3)  # were the statement still running on the thread, it would now take the lock
+    probe = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")  # the writer is free
+        probe.execute("ROLLBACK")
+    finally:
+        probe.close()
+    async with sqlite_db.write() as uow:
+        uow.audit.record(T0, "after")
+        await uow.commit()
+    async with sqlite_db.read() as uow:
+        assert [e.action for e in await uow.audit.recent()] == ["after"]

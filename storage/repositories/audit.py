@@ -38,8 +38,7 @@ class AuditRepo:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        for row in rows:  # a transaction records one or two: a statement each costs less than a batch's work
-            await _INSERT.rows(self.session, row)
+        await _INSERT.rows_each(self.session, rows)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))

@@ -46,7 +46,7 @@ async def who_is(db: Database, telegram_id: int, consent_version: str) -> WhoIs 
     """The user, their account and, if the user has consented to ``consent_version``, its card
     file's people, in one statement outside any unit of work (``storage.direct.fetch``): a patient's
     first update needs all three, and a session with its transaction costs more than the read."""
-    rows = await fetch(db.engine, _WHO_IS, {"telegram_id": telegram_id, "consent_version": consent_version})
+    rows = await fetch(db, _WHO_IS, {"telegram_id": telegram_id, "consent_version": consent_version})
     if not rows:
         return None
     consent, account_id, auth_method = rows[0][:3]
