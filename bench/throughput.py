@@ -140,15 +140,7 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
     # The timed patients, CONCURRENCY at a time.
     rounds = [range(i, i + CONCURRENCY) for i in range(WARMUP, WARMUP + PATIENTS, CONCURRENCY)]
     if mode == "steps":
-        # Every patient takes step k before anyone takes step k + 1: what each step costs on its own.
-        result: dict[str, float] = {}
-        for step in range(STEPS):
-            start = time.perf_counter()
-            for batch in rounds:
-                await asyncio.gather(*(dp.feed_update(bot, conversations[j][step])  # type: ignore[arg-type]
-                                       for j in batch))
-            result[f"step{step}"] = PATIENTS / (time.perf_counter() - start)
-        return result
+        return await _steps(rounds, lambda j, step: dp.feed_update(bot, conversations[j][step]))  # type: ignore[arg-type]
     if mode == "paired":
         return await _paired(rounds, patient, booked)
     start = time.perf_counter()
@@ -158,6 +150,44 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
     return {"updates_per_s": PATIENTS * STEPS / elapsed, "peak_mib": _peak_mib(), "booked": await booked()}
 
 
+async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[object]]) -> dict[str, float]:
+    """Every patient takes step k before anyone takes step k + 1: what each step costs on its own,
+    each batch of thirty beside thirty of the echo's updates in the same process, in turn (see
+    ``_paired``)."""
+    echo = await _frozen_echo()
+    echo_updates = iter(echo.updates(PATIENTS * STEPS))
+    result: dict[str, float] = {}
+    for step in range(STEPS):
+        bot_seconds = echo_seconds = 0.0
+        for n, batch in enumerate(rounds):
+            mine = [next(echo_updates) for _ in batch]
+            if n % 2:
+                echo_seconds += await echo.feed(mine)
+            start = time.perf_counter()
+            await asyncio.gather(*(feed(j, step) for j in batch))
+            bot_seconds += time.perf_counter() - start
+            if not n % 2:
+                echo_seconds += await echo.feed(mine)
+        result[f"step{step}"] = PATIENTS / bot_seconds
+        result[f"bare{step}"] = PATIENTS / echo_seconds
+    return result
+
+
+async def _frozen_echo() -> _Echo:
+    """The echo, warmed up beside the bot; then both heaps are frozen.
+
+    Both heaps as they stand are left out of the collector's full passes, as the bot leaves its
+    start-up objects out: otherwise the echo, sharing the process, would pay for walking the bot's
+    objects whenever a full pass fell in one of its batches (about one a run, 8 % of the echo's
+    time; frozen, the echo's collections cost what they do in a process of its own). What the bot
+    keeps from its timed batches is still walked, in whichever batch a full pass falls."""
+    echo = _Echo()
+    await echo.feed(echo.updates(WARMUP))
+    gc.collect()
+    gc.freeze()
+    return echo
+
+
 async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]],
                   booked: Callable[[], Awaitable[float]]) -> dict[str, float]:
     """The bot and the baseline in one process, a batch of each in turn (which goes first alternates):
@@ -165,17 +195,9 @@ async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]]
     apart each catch their own. The updates are those of the separate runs: the bot's patients,
     thirty at a time, each through the whole conversation; the echo, as many updates, thirty at a
     time. Unlike them, both run after the same warm-up with their heaps frozen (see below)."""
-    echo = _Echo()
-    await echo.feed(echo.updates(WARMUP))
+    echo = await _frozen_echo()
     echo_updates = echo.updates(PATIENTS * STEPS)
     per_batch = CONCURRENCY * STEPS
-    # Both heaps as they stand now are left out of the collector's full passes, as the bot leaves
-    # its start-up objects out: otherwise the echo, sharing the process, would pay for walking the
-    # bot's objects whenever a full pass fell in one of its batches (about one a run, 8 % of the
-    # echo's time; frozen, the echo's collections cost what they do in a process of its own). What
-    # the bot keeps from its timed batches is still walked, in whichever batch a full pass falls.
-    gc.collect()
-    gc.freeze()
     bot_seconds = echo_seconds = 0.0
     for n, batch in enumerate(rounds):
         mine = echo_updates[n * per_batch:(n + 1) * per_batch]
@@ -226,8 +248,8 @@ def run(backends: tuple[str, ...] = ("sqlite",)) -> list[str]:
                  + f" — {int(paired['booked'])} of {PATIENTS} booked")
     steps = _child("sqlite-steps")
     for k, name in enumerate(STEP_NAMES):
-        lines.append(figure(f"  step {k + 1}, {name} (sqlite)", steps[f"step{k}"], "updates/s",
-                            "bare aiogram echo", bare["updates_per_s"]))
+        lines.append(figure(f"  step {k + 1}, {name} (sqlite, baseline in the same process)", steps[f"step{k}"],
+                            "updates/s", "bare aiogram echo, the same process", steps[f"bare{k}"]))
     return lines
 
 
