@@ -154,8 +154,8 @@ async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[objec
     """Every patient takes step k before anyone takes step k + 1: what each step costs on its own,
     each batch of thirty beside thirty of the echo's updates in the same process, in turn (see
     ``_paired``)."""
-    echo = await _frozen_echo()
-    echo_updates = iter(echo.updates(PATIENTS * STEPS))
+    echo, updates = await _frozen_echo()
+    echo_updates = iter(updates)
     result: dict[str, float] = {}
     for step in range(STEPS):
         bot_seconds = echo_seconds = 0.0
@@ -173,8 +173,9 @@ async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[objec
     return result
 
 
-async def _frozen_echo() -> _Echo:
-    """The echo, warmed up beside the bot; then both heaps are frozen.
+async def _frozen_echo() -> tuple[_Echo, list[object]]:
+    """The echo, warmed up beside the bot, and its updates (built before, as the bot's are); then
+    both heaps are frozen.
 
     Both heaps as they stand are left out of the collector's full passes, as the bot leaves its
     start-up objects out: otherwise the echo, sharing the process, would pay for walking the bot's
@@ -183,9 +184,10 @@ async def _frozen_echo() -> _Echo:
     keeps from its timed batches is still walked, in whichever batch a full pass falls."""
     echo = _Echo()
     await echo.feed(echo.updates(WARMUP))
+    updates = echo.updates(PATIENTS * STEPS)
     gc.collect()
     gc.freeze()
-    return echo
+    return echo, updates
 
 
 async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]],
@@ -194,9 +196,8 @@ async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]]
     a neighbour's burst on this shared machine falls on both alike, where separate runs seconds
     apart each catch their own. The updates are those of the separate runs: the bot's patients,
     thirty at a time, each through the whole conversation; the echo, as many updates, thirty at a
-    time. Unlike them, both run after the same warm-up with their heaps frozen (see below)."""
-    echo = await _frozen_echo()
-    echo_updates = echo.updates(PATIENTS * STEPS)
+    time. Unlike them, both run after the same warm-up with their heaps frozen (``_frozen_echo``)."""
+    echo, echo_updates = await _frozen_echo()
     per_batch = CONCURRENCY * STEPS
     bot_seconds = echo_seconds = 0.0
     for n, batch in enumerate(rounds):
@@ -248,7 +249,8 @@ def run(backends: tuple[str, ...] = ("sqlite",)) -> list[str]:
                  + f" — {int(paired['booked'])} of {PATIENTS} booked")
     steps = _child("sqlite-steps")
     for k, name in enumerate(STEP_NAMES):
-        lines.append(figure(f"  step {k + 1}, {name} (sqlite, baseline in the same process)", steps[f"step{k}"],
+        lines.append(figure(f"  step {k + 1}, {name} (sqlite, baseline in the same process, one run)",
+                            steps[f"step{k}"],
                             "updates/s", "bare aiogram echo, the same process", steps[f"bare{k}"]))
     return lines
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
@@ -25,7 +25,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import Select
 
-from storage.sqlite_driver import InlineConnection
+from storage.sqlite_driver import InlineConnection, InlineDBAPI
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -39,6 +39,9 @@ class _Compiled:
 
     def __init__(self, statement: Statement, keys: Sequence[str] | None, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            # A Python-side column default: the engine computes it per execution; here it would be NULL.
+            raise ValueError("a statement with Python-side column defaults is not supported here")
         self.sql = str(compiled)
         binds: Mapping[str, BindParameter[Any]] = compiled.binds
         # Per positional parameter: (the caller's key, its converter) or (None, the fixed value,
@@ -140,12 +143,10 @@ async def fetch(db: Database, statement: DirectStatement, values: Mapping[str, A
     for about a quarter of what a session, its connection and its transaction cost around it. Each
     statement is its own snapshot, as in ``Database.read()``, which other databases use."""
     engine = db.engine
-    if db.is_sqlite:
+    if isinstance(engine.dialect.loaded_dbapi, InlineDBAPI):
         raw = await engine.raw_connection()
         try:
-            driver = raw.dbapi_connection
-            if isinstance(driver, InlineConnection):
-                return await statement.run(driver, engine.dialect, values)
+            return await statement.run(cast(InlineConnection, raw.dbapi_connection), engine.dialect, values)
         finally:
             raw.close()
     async with db.read() as uow:

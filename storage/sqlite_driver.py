@@ -14,9 +14,11 @@ the lock), and a commit or rollback with no transaction open does nothing.
 A lock another connection holds (another process; this one's writers queue on an asyncio lock,
 ``storage.db``) is not waited for on the loop: the connections have no busy timeout, so SQLite says
 «busy» at once, and the statement, which did nothing, goes to aiosqlite's thread to wait there with
-the busy timeout on. What the loop does wait for: a long write transaction (a batch job's) runs in
-one piece, and the COMMIT that crosses 1,000 log pages (every hundred bookings or so) runs SQLite's
-automatic WAL checkpoint, which syncs to disk (~6 ms here).
+the busy timeout on, in slices: a caller cancelled meanwhile stops it within one, and what it began
+is rolled back before the connection can go back to the pool. What the loop does wait for: a write
+transaction runs in one piece (the batch jobs write in short ones), and the COMMIT that crosses
+1,000 log pages (every hundred bookings or so) runs SQLite's automatic WAL checkpoint, which syncs
+to disk (~6 ms here).
 
 The driver is still aiosqlite (its connection, thread and queue, through ``Connection._execute``,
 the call aiosqlite itself queues everything with; the version is pinned), the dialect is still
@@ -41,8 +43,8 @@ from sqlalchemy.util.concurrency import await_
 # What a statement sends back: description, rowcount, lastrowid, rows, in_transaction.
 _Outcome = tuple[Any, int, int | None, list[Any], bool]
 
-# How long a statement waits for a lock another connection holds: SQLite's busy timeout, on
-# aiosqlite's thread only (see the module's docstring).
+# How long a statement waits for a lock another connection holds, on aiosqlite's thread only (see
+# the module's docstring), with SQLite's busy handler on in slices of _WAIT_SLICE_MS.
 LOCK_TIMEOUT_MS = 10_000
 _WAIT_SLICE_MS = 100  # how soon a cancelled wait for a lock gives up
 
@@ -80,17 +82,24 @@ def _end(conn: sqlite3.Connection, commit: bool) -> None:
 
 def _waiting_for_locks(conn: sqlite3.Connection, stop: threading.Event, fn: Any, *args: Any) -> Any:
     """Runs on aiosqlite's thread: ``fn`` with SQLite's busy handler on, then off again. The wait is
-    cut in slices, so that ``stop`` (the caller was cancelled) ends it within one."""
+    cut in slices, so that ``stop`` (the caller was cancelled) ends it within one; what a stopped
+    call began is rolled back here."""
     deadline = time.monotonic() + LOCK_TIMEOUT_MS / 1000
-    conn.execute(f"PRAGMA busy_timeout={min(_WAIT_SLICE_MS, LOCK_TIMEOUT_MS)}")
     try:
         while True:
+            left = deadline - time.monotonic()
+            conn.execute(f"PRAGMA busy_timeout={max(1, min(_WAIT_SLICE_MS, int(left * 1000)))}")
+            began = time.monotonic()
             try:
                 return fn(conn, *args)
             except sqlite3.OperationalError as error:
                 if not _busy(error) or conn.in_transaction or stop.is_set() or time.monotonic() >= deadline:
                     raise
+            # A «busy» that came back without the handler's wait would spin; wait out the slice.
+            stop.wait(max(0.0, min(_WAIT_SLICE_MS / 1000, left) - (time.monotonic() - began)))
     finally:
+        if stop.is_set() and conn.in_transaction:
+            conn.rollback()
         conn.execute("PRAGMA busy_timeout=0")
 
 
@@ -239,14 +248,17 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
             # The thread goes on with it: were the connection given back now, the pool would hand it
             # out while the thread ran BEGIN IMMEDIATE and the write on it, and SQLite's one writer
             # would stay taken. Stop it (within a slice of the wait), undo what it did, then be cancelled.
+            # (A statement on its own, no transaction open, commits by itself: reads only, here.)
             stop.set()
             while not waiting.done():
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait({waiting})
-            if not waiting.cancelled():
+            if not waiting.cancelled():  # the thread is done with the connection
                 waiting.exception()  # looked at: the cancellation is what the caller gets
-            if conn.in_transaction:
-                conn.rollback()
+                if conn.in_transaction:
+                    conn.rollback()
+            # Else the loop is shutting down and cancelled the wait itself: the thread, stopped,
+            # rolls back on its own.
             raise
 
 
