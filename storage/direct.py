@@ -121,7 +121,7 @@ class DirectStatement:
                                           dialect=dialect) from error
         return [compiled.row(row) for row in rows]
 
-    async def rows_each(self, session: AsyncSession, many: Sequence[Mapping[str, Any]]) -> None:
+    async def execute_each(self, session: AsyncSession, many: Sequence[Mapping[str, Any]]) -> None:
         """Run it for each of ``many`` (no rows back): on SQLite a statement each, elsewhere one
         executemany (a round trip for all)."""
         if not many:

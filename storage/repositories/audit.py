@@ -38,7 +38,7 @@ class AuditRepo:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        await _INSERT.rows_each(self.session, rows)
+        await _INSERT.execute_each(self.session, rows)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
