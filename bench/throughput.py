@@ -7,7 +7,6 @@ baseline is bare aiogram: an echo handler with memory FSM, fed the same number o
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import resource
 import subprocess
@@ -150,66 +149,93 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
     return {"updates_per_s": PATIENTS * STEPS / elapsed, "peak_mib": _peak_mib(), "booked": await booked()}
 
 
-async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[object]]) -> dict[str, float]:
-    """Every patient takes step k before anyone takes step k + 1: what each step costs on its own,
-    each batch of thirty beside thirty of the echo's updates in the same process, in turn (see
-    ``_paired``)."""
-    echo, updates = await _frozen_echo()
-    echo_updates = iter(updates)
-    result: dict[str, float] = {}
-    for step in range(STEPS):
-        bot_seconds = echo_seconds = 0.0
-        for n, batch in enumerate(rounds):
-            mine = [next(echo_updates) for _ in batch]
-            if n % 2:
-                echo_seconds += await echo.feed(mine)
-            start = time.perf_counter()
-            await asyncio.gather(*(feed(j, step) for j in batch))
-            bot_seconds += time.perf_counter() - start
-            if not n % 2:
-                echo_seconds += await echo.feed(mine)
-        result[f"step{step}"] = PATIENTS / bot_seconds
-        result[f"bare{step}"] = PATIENTS / echo_seconds
-    return result
+class _EchoInTurn:
+    """The echo in a process of its own, fed a batch whenever the bot's process asks: the bot's
+    batches and the echo's take turns on the same moments of this shared machine (a neighbour's
+    burst falls on both alike, where runs seconds apart each catch their own), and no heap is
+    shared (in the bot's process the echo ran 10-30 % slower after the bot's batches)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.throughput", "echo-in-turn"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._say("ready?")
+
+    def _say(self, line: str) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def feed(self, count: int) -> float:
+        """Seconds the echo took for its next ``count`` updates, ``CONCURRENCY`` at a time."""
+        return float(self._say(f"feed {count}"))
+
+    def close(self) -> None:
+        self._say("end")
+        self.process.wait(timeout=60)
 
 
-async def _frozen_echo() -> tuple[_Echo, list[object]]:
-    """The echo, warmed up beside the bot, and its updates (built before, as the bot's are); then
-    both heaps are frozen.
-
-    Both heaps as they stand are left out of the collector's full passes, as the bot leaves its
-    start-up objects out: otherwise the echo, sharing the process, would pay for walking the bot's
-    objects whenever a full pass fell in one of its batches (about one a run, 8 % of the echo's
-    time; frozen, the echo's collections cost what they do in a process of its own). What the bot
-    keeps from its timed batches is still walked, in whichever batch a full pass falls."""
+async def _echo_in_turn() -> None:
+    """The echo's side of ``_EchoInTurn``: a line in, a batch fed, its seconds out."""
     echo = _Echo()
     await echo.feed(echo.updates(WARMUP))
-    updates = echo.updates(PATIENTS * STEPS)
-    gc.collect()
-    gc.freeze()
-    return echo, updates
+    updates = echo.updates(PATIENTS * STEPS)  # built before the clock starts, as the bot's are
+    position = 0
+    for line in sys.stdin:
+        command, _, count = line.strip().partition(" ")
+        if command == "feed":
+            batch = [updates[(position + k) % len(updates)] for k in range(int(count))]
+            position += int(count)
+            print(await echo.feed(batch), flush=True)
+        else:
+            print(command, flush=True)
+            if command == "end":
+                return
+
+
+async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[object]]) -> dict[str, float]:
+    """Every patient takes step k before anyone takes step k + 1: what each step costs on its own,
+    each batch of thirty taking turns with thirty of the echo's updates (``_EchoInTurn``)."""
+    echo = _EchoInTurn()
+    result: dict[str, float] = {}
+    try:
+        for step in range(STEPS):
+            bot_seconds = echo_seconds = 0.0
+            for n, batch in enumerate(rounds):
+                if n % 2:
+                    echo_seconds += echo.feed(len(batch))
+                start = time.perf_counter()
+                await asyncio.gather(*(feed(j, step) for j in batch))
+                bot_seconds += time.perf_counter() - start
+                if not n % 2:
+                    echo_seconds += echo.feed(len(batch))
+            result[f"step{step}"] = PATIENTS / bot_seconds
+            result[f"bare{step}"] = PATIENTS / echo_seconds
+    finally:
+        echo.close()
+    return result
 
 
 async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]],
                   booked: Callable[[], Awaitable[float]]) -> dict[str, float]:
-    """The bot and the baseline in one process, a batch of each in turn (which goes first alternates):
-    a neighbour's burst on this shared machine falls on both alike, where separate runs seconds
-    apart each catch their own. The updates are those of the separate runs: the bot's patients,
-    thirty at a time, each through the whole conversation; the echo, as many updates, thirty at a
-    time. Unlike them, both run after the same warm-up with their heaps frozen (``_frozen_echo``)."""
-    echo, echo_updates = await _frozen_echo()
+    """The bot's batches (thirty patients, each through the whole conversation) taking turns with
+    the echo's (as many updates, thirty at a time) in its own process (``_EchoInTurn``); which goes
+    first alternates. The updates are those of the separate runs."""
+    echo = _EchoInTurn()
     per_batch = CONCURRENCY * STEPS
     bot_seconds = echo_seconds = 0.0
-    for n, batch in enumerate(rounds):
-        mine = echo_updates[n * per_batch:(n + 1) * per_batch]
-        if n % 2:
-            echo_seconds += await echo.feed(mine)
-        start = time.perf_counter()
-        await asyncio.gather(*(patient(j) for j in batch))
-        bot_seconds += time.perf_counter() - start
-        if not n % 2:
-            echo_seconds += await echo.feed(mine)
-    return {"updates_per_s": PATIENTS * STEPS / bot_seconds, "bare_updates_per_s": len(echo_updates) / echo_seconds,
+    try:
+        for n, batch in enumerate(rounds):
+            if n % 2:
+                echo_seconds += echo.feed(per_batch)
+            start = time.perf_counter()
+            await asyncio.gather(*(patient(j) for j in batch))
+            bot_seconds += time.perf_counter() - start
+            if not n % 2:
+                echo_seconds += echo.feed(per_batch)
+    finally:
+        echo.close()
+    return {"updates_per_s": PATIENTS * STEPS / bot_seconds, "bare_updates_per_s": PATIENTS * STEPS / echo_seconds,
             "booked": await booked()}
 
 
@@ -240,23 +266,25 @@ def run(backends: tuple[str, ...] = ("sqlite",)) -> list[str]:
                             bare["updates_per_s"]) + f" — {int(bot['booked'])} of {PATIENTS} booked")
         lines.append(figure(f"peak memory of the bot process ({backend})", bot["peak_mib"], "MiB",
                             "bare aiogram echo", bare["peak_mib"]))
-    # The same runs, the baseline in the bot's process, batches taking turns; the median run of three.
+    # The same updates, the bot's batches and the echo's (in its own process) taking turns; the median run of three.
     paired = sorted((_child("sqlite-paired") for _ in range(ROUNDS)),
                     key=lambda r: r["updates_per_s"] / r["bare_updates_per_s"])[ROUNDS // 2]
-    lines.append(figure(f"throughput, baseline in the same process, batches in turn ({PATIENTS} patients × {STEPS} "
+    lines.append(figure(f"throughput, batches taking turns with the baseline's ({PATIENTS} patients × {STEPS} "
                         f"updates, sqlite, median of {ROUNDS})", paired["updates_per_s"], "updates/s",
-                        "bare aiogram echo, the same process", paired["bare_updates_per_s"])
+                        "bare aiogram echo, batches in turn", paired["bare_updates_per_s"])
                  + f" — {int(paired['booked'])} of {PATIENTS} booked")
     steps = _child("sqlite-steps")
     for k, name in enumerate(STEP_NAMES):
-        lines.append(figure(f"  step {k + 1}, {name} (sqlite, baseline in the same process, one run)",
-                            steps[f"step{k}"],
-                            "updates/s", "bare aiogram echo, the same process", steps[f"bare{k}"]))
+        lines.append(figure(f"  step {k + 1}, {name} (sqlite, batches in turn, one run)", steps[f"step{k}"],
+                            "updates/s", "bare aiogram echo, batches in turn", steps[f"bare{k}"]))
     return lines
 
 
 if __name__ == "__main__":
     variant = sys.argv[1]
+    if variant == "echo-in-turn":
+        asyncio.run(_echo_in_turn())
+        sys.exit()
     if variant == "bare":
         result = asyncio.run(_bare())
     else:
