@@ -193,6 +193,22 @@ async def _echo_in_turn() -> None:
                 return
 
 
+async def _in_turns(echo: _EchoInTurn, rounds: list[range], bot_batch: Callable[[range], Awaitable[object]],
+                    echo_updates: int) -> tuple[float, float]:
+    """Seconds of the bot's batches and of the echo's (``echo_updates`` each), taking turns; which
+    goes first alternates."""
+    bot_seconds = echo_seconds = 0.0
+    for n, batch in enumerate(rounds):
+        if n % 2:
+            echo_seconds += echo.feed(echo_updates)
+        start = time.perf_counter()
+        await bot_batch(batch)
+        bot_seconds += time.perf_counter() - start
+        if not n % 2:
+            echo_seconds += echo.feed(echo_updates)
+    return bot_seconds, echo_seconds
+
+
 async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[object]]) -> dict[str, float]:
     """Every patient takes step k before anyone takes step k + 1: what each step costs on its own,
     each batch of thirty taking turns with thirty of the echo's updates (``_EchoInTurn``)."""
@@ -200,15 +216,10 @@ async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[objec
     result: dict[str, float] = {}
     try:
         for step in range(STEPS):
-            bot_seconds = echo_seconds = 0.0
-            for n, batch in enumerate(rounds):
-                if n % 2:
-                    echo_seconds += echo.feed(len(batch))
-                start = time.perf_counter()
+            async def one_step(batch: range, step: int = step) -> None:
                 await asyncio.gather(*(feed(j, step) for j in batch))
-                bot_seconds += time.perf_counter() - start
-                if not n % 2:
-                    echo_seconds += echo.feed(len(batch))
+
+            bot_seconds, echo_seconds = await _in_turns(echo, rounds, one_step, CONCURRENCY)
             result[f"step{step}"] = PATIENTS / bot_seconds
             result[f"bare{step}"] = PATIENTS / echo_seconds
     finally:
@@ -219,20 +230,14 @@ async def _steps(rounds: list[range], feed: Callable[[int, int], Awaitable[objec
 async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]],
                   booked: Callable[[], Awaitable[float]]) -> dict[str, float]:
     """The bot's batches (thirty patients, each through the whole conversation) taking turns with
-    the echo's (as many updates, thirty at a time) in its own process (``_EchoInTurn``); which goes
-    first alternates. The updates are those of the separate runs."""
+    the echo's (as many updates, thirty at a time) in its own process (``_EchoInTurn``). The updates
+    are those of the separate runs."""
+    async def conversations(batch: range) -> None:
+        await asyncio.gather(*(patient(j) for j in batch))
+
     echo = _EchoInTurn()
-    per_batch = CONCURRENCY * STEPS
-    bot_seconds = echo_seconds = 0.0
     try:
-        for n, batch in enumerate(rounds):
-            if n % 2:
-                echo_seconds += echo.feed(per_batch)
-            start = time.perf_counter()
-            await asyncio.gather(*(patient(j) for j in batch))
-            bot_seconds += time.perf_counter() - start
-            if not n % 2:
-                echo_seconds += echo.feed(per_batch)
+        bot_seconds, echo_seconds = await _in_turns(echo, rounds, conversations, CONCURRENCY * STEPS)
     finally:
         echo.close()
     return {"updates_per_s": PATIENTS * STEPS / bot_seconds, "bare_updates_per_s": PATIENTS * STEPS / echo_seconds,

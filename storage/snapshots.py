@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table
 
@@ -44,9 +44,4 @@ class Person:
     @classmethod
     def of(cls, patient: Patient) -> Person:
         return cls(*(getattr(patient, name) for name in PATIENT_COLUMNS))
-
-    @classmethod
-    def from_row(cls, values: tuple[Any, ...]) -> Person:
-        """From ``PATIENT_COLUMNS``' values, in their order."""
-        return cls(*values)
 

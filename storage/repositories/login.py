@@ -50,7 +50,7 @@ async def who_is(db: Database, telegram_id: int, consent_version: str) -> WhoIs 
     if not rows:
         return None
     consent, account_id, auth_method = rows[0][:3]
-    people = [Person.from_row(row[3:]) for row in rows if row[3] is not None]
+    people = [Person(*row[3:]) for row in rows if row[3] is not None]  # PATIENT_COLUMNS' order
     return WhoIs(consent, account_id, auth_method, people)
 
 
