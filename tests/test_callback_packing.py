@@ -1,4 +1,5 @@
-"""Our callback data packs to exactly aiogram's strings and is matched like aiogram's filter would."""
+"""Our callback data packs to exactly aiogram's strings and is matched like aiogram's filter would; our
+buttons are what aiogram builds."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from enum import Enum
 
 import pytest
 from aiogram import F
+from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.keyboards import callbacks
+from bot.keyboards.buttons import button
 from bot.keyboards.callbacks import BookCb, BookStep, LoginCb, RulesCb
+from tests.fakes.session import RecordingSession
 from tests.fakes.updates import callback_update
 
 CLASSES = [c for c in vars(callbacks).values()
@@ -84,3 +89,20 @@ async def test_filter_matches_its_own_buttons_only() -> None:
         assert forged_query is not None
         assert await day(forged_query) is False, forged
     assert await RulesCb.filter()(query) is False
+
+
+def test_a_copied_button_is_a_built_one() -> None:
+    """Keyboards copy one built button (``bot.keyboards.buttons``): each copy must be the button that
+    building gives, down to the fields it counts as set and the JSON aiogram sends of a keyboard."""
+    data = BookCb(step=BookStep.SLOT, patient_id=12, doctor_id=5, day=20261201, slot_id=99_999_999).pack()
+    texts = ("09:30", "Записать к врачу: Анна Петрова", "🟥 10:15", "« Назад")
+    copied = [button(text, data) for text in texts]
+    built = [InlineKeyboardButton(text=text, callback_data=data) for text in texts]
+    for one, other in zip(copied, built, strict=True):
+        assert one == other
+        assert one.model_fields_set == other.model_fields_set
+    session = RecordingSession(record=False)
+    bot = Bot("123456:TEST", session=session)
+    assert (session.prepare_value(InlineKeyboardMarkup(inline_keyboard=[copied]), bot, {})
+            == session.prepare_value(InlineKeyboardMarkup(inline_keyboard=[built]), bot, {}))
+    assert [b.text for b in copied] == list(texts)  # copies share nothing

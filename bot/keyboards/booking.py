@@ -6,10 +6,11 @@ from typing import TypeVar
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.keyboards.buttons import button
 from bot.keyboards.callbacks import BookCb, BookStep, QueueAction, QueueCb, VisitAction, VisitCb
 from bot.texts import booking as texts
 from bot.texts import common
-from bot.texts.common import WEEKDAYS, day_month, local
+from bot.texts.common import WEEKDAYS, clock, day_month
 from core.catalog import DoctorInfo, SpecialtyInfo
 from core.free_times import FreeTime
 from core.schedule import DoctorPage, ScheduleCell
@@ -29,7 +30,7 @@ def day_of(key: int) -> date:
 
 
 def _b(text: str, cb: BookCb | VisitCb) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=cb.pack())
+    return button(text, cb.pack())
 
 
 def _paged(items: Sequence[T], page: int) -> tuple[Sequence[T], bool, bool]:
@@ -59,7 +60,7 @@ def people(patients: list[Person]) -> InlineKeyboardMarkup:
 
 
 def _buttons(texts: Iterable[str], packed: Iterable[str]) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=text, callback_data=data) for text, data in zip(texts, packed, strict=True)]
+    return [button(text, data) for text, data in zip(texts, packed, strict=True)]
 
 
 def specialties(items: list[SpecialtyInfo], patient_id: int, page: int, with_people: bool) -> InlineKeyboardMarkup:
@@ -99,16 +100,15 @@ def dates(days: list[date], cb: BookCb, extra: Rows | None = None) -> InlineKeyb
 def no_free_time(doctor: DoctorInfo, cb: BookCb) -> InlineKeyboardMarkup:
     rows: Rows = []
     if doctor.org.waitlist_enabled:
-        rows.append([InlineKeyboardButton(
-            text=texts.BTN_QUEUE,
-            callback_data=QueueCb(action=QueueAction.START, patient_id=cb.patient_id, doctor_id=doctor.id).pack())])
+        rows.append([button(texts.BTN_QUEUE,
+                            QueueCb(action=QueueAction.START, patient_id=cb.patient_id, doctor_id=doctor.id).pack())])
     rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.SPECIALTY, "page": 0}))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def times(items: list[FreeTime], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
     each = cb.model_copy(update={"step": BookStep.SLOT}).pack_each("slot_id", [t.slot_id for t in items])
-    buttons = _buttons([f"{local(t.starts_at, timezone):%H:%M}" for t in items], each)
+    buttons = _buttons([clock(t.starts_at, timezone) for t in items], each)
     rows: Rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
     rows.append([_b(texts.BTN_SCHEDULE, cb.model_copy(update={"step": BookStep.DAY_VIEW}))])
     rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DOCTOR, "day": 0}))])
@@ -133,7 +133,7 @@ def after_booking(appointment_id: int) -> InlineKeyboardMarkup:
 def day_view(cells: list[ScheduleCell], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
     buttons = []
     for cell in cells:
-        label = f"{local(cell.starts_at, timezone):%H:%M}"
+        label = clock(cell.starts_at, timezone)
         if cell.own_appointment_id is not None:
             buttons.append(_b(f"🟥 {label}", VisitCb(action=VisitAction.ASK, appointment_id=cell.own_appointment_id,
                                                     back_doctor=cb.doctor_id, back_day=cb.day,

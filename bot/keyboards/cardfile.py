@@ -5,6 +5,7 @@ from datetime import datetime
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.keyboards import waitlist as waitlist_kb
+from bot.keyboards.buttons import button
 from bot.keyboards.callbacks import BookCb, BookStep, CardAction, CardCb, VisitAction, VisitCb
 from bot.texts import booking as booking_texts
 from bot.texts import cardfile as texts
@@ -16,7 +17,7 @@ from storage.models import Patient
 
 
 def _button(text: str, action: CardAction, patient_id: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=CardCb(action=action, patient_id=patient_id).pack())
+    return button(text, CardCb(action=action, patient_id=patient_id).pack())
 
 
 def overview(people: list[Patient]) -> InlineKeyboardMarkup:
@@ -30,15 +31,13 @@ def person(card: PersonVisits, now: datetime) -> InlineKeyboardMarkup:
     patient = card.patient
     rows: list[list[InlineKeyboardButton]] = []
     if patient.status == ModerationStatus.CONFIRMED:
-        rows.append([InlineKeyboardButton(
-            text=texts.BTN_BOOK, callback_data=BookCb(step=BookStep.PERSON, patient_id=patient.id).pack())])
+        rows.append([button(texts.BTN_BOOK, BookCb(step=BookStep.PERSON, patient_id=patient.id).pack())])
     for visit in card.future:
         if visit.cancellable(now):  # R18: «Отменить визит» on the appointment's row
             when = local(visit.starts_at, visit.doctor.org.timezone)
             surname = visit.doctor.name.split()[0]
             label = f"{booking_texts.BTN_CANCEL_VISIT}: {when:%d.%m %H:%M}, {surname}"
-            rows.append([InlineKeyboardButton(text=label, callback_data=VisitCb(
-                action=VisitAction.ASK, appointment_id=visit.id).pack())])
+            rows.append([button(label, VisitCb(action=VisitAction.ASK, appointment_id=visit.id).pack())])
     for item in card.queue:  # R11, R14: «Подтвердить» while an offer is pending, «Отменить визит»
         rows.extend(waitlist_kb.queue_rows(item.entry_id, item.offer.offer_id if item.offer else None))
     if patient.status == ModerationStatus.REJECTED:

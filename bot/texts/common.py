@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 BTN_BOOK = "Запись к врачу"
@@ -53,6 +54,14 @@ def long_date(value: date) -> str:
 
 def local(at: datetime, timezone: str) -> datetime:
     return at.astimezone(ZoneInfo(timezone))
+
+
+@lru_cache(maxsize=8192)
+def clock(at: datetime, timezone: str) -> str:
+    """«09:30» in the clinic's own time zone. Kept: a doctor's day shows the same times to every
+    patient who opens it, up to 36 at a time."""
+    moment = local(at, timezone)
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def when(at: datetime, timezone: str) -> str:
