@@ -113,18 +113,19 @@ class BookingService:
         patient = await self.views.people.person(account_id, patient_id)
         ensure_may_act(patient)
         rules = await self.views.rules.get()
-        async with self.db.write() as uow:
+        async with self.db.direct_write() as uow:
             # R7: one conditional UPDATE decides: the slot is free and in the window, the person is
             # this account's and confirmed, and has no other future visit to this doctor. A held
             # slot (offered to the queue) is not free either.
-            slot = await uow.slots.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
-            if slot is None:
-                await self._refuse(uow, account_id, patient.id, slot_id, now)
-            appointment = await uow.appointments.insert(
-                portal_appointment(patient, account_id, slot.slot_id, slot.doctor_id, slot.starts_at, now))
-            uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
-                             subject=f"appointment:{appointment.id}")
-            await uow.commit()
+            slot = await uow.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
+            if slot is not None:
+                appointment = await uow.insert_appointment(
+                    portal_appointment(patient, account_id, slot.slot_id, slot.doctor_id, slot.starts_at, now))
+                uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
+                                 subject=f"appointment:{appointment.id}")
+                await uow.commit()
+        if slot is None:
+            await self._refuse(account_id, patient.id, slot_id, now)
         doctor = await self.catalog.doctor(slot.doctor_id)
         return AppointmentView(
             appointment.id, patient.id, patient.full_name, doctor, appointment.starts_at,
@@ -173,18 +174,19 @@ class BookingService:
             appointment.starts_at, appointment.source, AppointmentStatus.CANCELLED, True, deadline,
         )
 
-    async def _refuse(self, uow: UnitOfWork, account_id: int, patient_id: int, slot_id: int,
-                      now: datetime) -> NoReturn:
-        """Why the slot could not be booked, in the order a patient can act on it."""
-        ensure_may_act(await own_person(uow, account_id, patient_id))  # removed or unconfirmed meanwhile
-        slot = await uow.slots.get(slot_id)
-        if slot is None:
-            raise NotFound()
+    async def _refuse(self, account_id: int, patient_id: int, slot_id: int, now: datetime) -> NoReturn:
+        """Why the slot could not be booked, in the order a patient can act on it. Read once the
+        booking's transaction is over: a refusal does not hold SQLite's one writer while it explains."""
+        async with self.db.read() as uow:
+            ensure_may_act(await own_person(uow, account_id, patient_id))  # removed or unconfirmed meanwhile
+            slot = await uow.slots.get(slot_id)
+            if slot is None:
+                raise NotFound()
+            existing = await uow.appointments.future_with_doctor(patient_id, slot.doctor_id, now)
         if slot.starts_at <= now:
             raise SlotInPast()
         if slot.starts_at > now + self.horizon:
             raise BeyondHorizon()
-        existing = await uow.appointments.future_with_doctor(patient_id, slot.doctor_id, now)
         if existing is not None:
             raise OnePerDoctor(existing.starts_at)
         self.free.forget(slot.doctor_id)  # maybe taken in another process: show fresh times

@@ -1,19 +1,18 @@
 """What a write transaction changed that this process's in-memory views must hear of.
 
-Kept on the session (``session.info``): the repositories' conditional UPDATEs note the slots
-they changed, and a flush hook notes rows changed through the ORM (card-file people; slots an
-import edits row by row). ``Database.write`` hands it to the listeners once the commit is done,
-and never for a transaction that rolled back.
+Kept on the session (``session.info``) or the ``DirectTransaction``: the repositories' conditional
+UPDATEs note the slots they changed, and a flush hook notes rows changed through the ORM (card-file
+people; slots an import edits row by row). ``Database.write`` and ``direct_write`` hand it to the
+listeners once the commit is done, and never for a transaction that rolled back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from core.enums import SlotStatus
@@ -39,8 +38,15 @@ class Changes:
     card_files: set[int] = field(default_factory=set)  # accounts whose people were added or changed
 
 
-def changes_of(session: Session | AsyncSession) -> Changes:
-    changes: Changes = session.info.setdefault(_KEY, Changes())
+class _Transaction(Protocol):
+    """A session, or a ``storage.direct.DirectTransaction``."""
+
+    @property
+    def info(self) -> dict[Any, Any]: ...
+
+
+def changes_of(transaction: _Transaction) -> Changes:
+    changes: Changes = transaction.info.setdefault(_KEY, Changes())
     return changes
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.changes import SlotChange, WriteSession, changes_of
+from storage.changes import Changes, SlotChange, WriteSession, changes_of
+from storage.direct import DirectTransaction
 from storage.sqlite_driver import InlineConnection, InlineDBAPI
-from storage.uow import UnitOfWork
+from storage.uow import DirectUnitOfWork, UnitOfWork
 
 # What a committed transaction did to slots: the changes, or None when it changed them in bulk.
 SlotListener = Callable[[list[SlotChange] | None], None]
@@ -124,12 +125,36 @@ class Database:
                 if session.in_transaction():
                     await session.rollback()
             if uow.committed:
-                self._tell_listeners(uow, session)
+                self._tell_listeners(changes_of(session), outbox_written=uow.outbox.written > 0)
 
-    def _tell_listeners(self, uow: UnitOfWork, session: AsyncSession) -> None:
-        if uow.outbox.written and self.on_outbox is not None:
+    @asynccontextmanager
+    async def direct_write(self) -> AsyncIterator[DirectUnitOfWork]:
+        """A write whose statements are all direct ones (``storage.direct``): the booking. On SQLite it
+        runs on a pooled connection with no session (``DirectTransaction``), under the same write lock
+        as ``write()``; elsewhere in ``write()``'s session. The service must ``commit()`` or it rolls back."""
+        if not isinstance(self.engine.dialect.loaded_dbapi, InlineDBAPI):
+            async with self.write() as uow:
+                unit = DirectUnitOfWork(uow.session)
+                yield unit
+                uow.committed = unit.committed  # the listeners hear of it as of any write
+            return
+        async with self._write_lock or nullcontext():
+            raw = await self.engine.raw_connection()
+            try:
+                transaction = DirectTransaction(cast(InlineConnection, raw.dbapi_connection), self.engine.dialect)
+                unit = DirectUnitOfWork(transaction)
+                try:
+                    yield unit
+                finally:
+                    await transaction.rollback()  # nothing to do once committed
+            finally:
+                raw.close()
+        if unit.committed:
+            self._tell_listeners(changes_of(transaction), outbox_written=False)
+
+    def _tell_listeners(self, changes: Changes, *, outbox_written: bool) -> None:
+        if outbox_written and self.on_outbox is not None:
             self.on_outbox()
-        changes = changes_of(session)
         if changes.slots or changes.slots_in_bulk:
             for on_slots in self._slot_listeners:
                 on_slots(None if changes.slots_in_bulk else changes.slots)

@@ -218,6 +218,13 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
         self._in_transaction = outcome[4]
         return outcome[3]
 
+    async def end_on_loop(self, commit: bool) -> None:
+        """``commit()`` or ``rollback()`` for a caller of ``execute_on_loop``."""
+        self._begin = None
+        if self._in_transaction and self._connection._connection:
+            await self._attempt(_end, commit, retry=False)
+            self._in_transaction = False
+
     def _call(self, fn: Any, *args: Any, retry: bool = True) -> Any:
         """``_attempt`` from SQLAlchemy's side: in its greenlet, as its async engine expects of a
         driver (``AsyncConnection.execute`` checks that something is awaited); nothing suspends

@@ -7,8 +7,7 @@ import typing
 from enum import Enum
 
 import pytest
-from aiogram import F
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 

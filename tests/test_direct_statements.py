@@ -1,5 +1,6 @@
 """The booking's statements run straight on SQLite's connection (``storage.direct``): they must write
-and read exactly what SQLAlchemy's own execution would, inside the unit of work's transaction (R7)."""
+and read exactly what SQLAlchemy's own execution would, inside the transaction they belong to (R7): a
+unit of work's, or the booking's own with no session (``Database.direct_write``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from core.people import portal_appointment
+from storage.changes import SlotChange
 from storage.db import Database
 from storage.models import Appointment, AuditEntry, Slot
 from storage.repositories.login import who_is
@@ -29,10 +31,10 @@ async def _booked(db: Database) -> tuple[int, Any, Any, Slot]:
     identity, (patient,) = await factories.account(db, 1, T0, snils="11223344595")
     _, (doctor,) = await factories.clinic(db)
     slot, twin = await factories.slots(db, doctor, START, 2)
-    async with db.write() as uow:
-        change = await uow.slots.book_free(slot.id, patient.id, identity.require_account(), T0, T0 + timedelta(days=14))
+    async with db.direct_write() as uow:
+        change = await uow.book_free(slot.id, patient.id, identity.require_account(), T0, T0 + timedelta(days=14))
         assert change is not None
-        appointment = await uow.appointments.insert(
+        appointment = await uow.insert_appointment(
             portal_appointment(patient, identity.require_account(), change.slot_id, change.doctor_id,
                                change.starts_at, T0))
         uow.audit.record(T0, "appointment.booked", actor=1, details={"слот": 1, "when": "утро"})
@@ -87,26 +89,62 @@ async def test_the_first_direct_statement_takes_the_writer(sqlite_db: Database) 
     (slot,) = await factories.slots(sqlite_db, doctor, START, 1)
     other = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0.05, isolation_level=None)
     try:
-        async with sqlite_db.write() as uow:
-            assert await uow.slots.book_free(slot.id, patient.id, identity.require_account(), T0,
-                                             T0 + timedelta(days=14)) is not None
+        async with sqlite_db.direct_write() as uow:
+            other.execute("BEGIN IMMEDIATE")  # nothing sent yet: the writer is free
+            other.execute("ROLLBACK")
+            assert await uow.book_free(slot.id, patient.id, identity.require_account(), T0,
+                                       T0 + timedelta(days=14)) is not None
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
             # no commit: rolled back, the slot is free again
         assert other.execute("SELECT status FROM slots WHERE id = ?", (slot.id,)).fetchone() == ("free",)
+        other.execute("BEGIN IMMEDIATE")  # and the writer free: the connection went back with no transaction
+        other.execute("ROLLBACK")
     finally:
         other.close()
 
 
-async def test_an_error_is_sqlalchemys_names_no_parameters_and_undoes_the_transaction(sqlite_db: Database) -> None:
+async def test_the_views_hear_of_a_booking_once_it_is_committed_only(db: Database) -> None:
+    """The in-memory views of free time (R7: the loser is shown fresh times) hear of the slots a
+    booking took after its commit, and not at all of a booking that did not commit."""
+    heard: list[list[SlotChange] | None] = []
+    db.listen_slots(heard.append)
+    identity, (patient,) = await factories.account(db, 1, T0)
+    _, (doctor,) = await factories.clinic(db)
+    kept, dropped = await factories.slots(db, doctor, START, 2)
+    heard.clear()
+    account_id = identity.require_account()
+    async with db.direct_write() as uow:
+        change = await uow.book_free(kept.id, patient.id, account_id, T0, T0 + timedelta(days=14))
+        assert heard == []
+        await uow.commit()
+    assert heard == [[change]] and change is not None and change.status == SlotStatus.BOOKED
+    with pytest.raises(RuntimeError):
+        async with db.direct_write() as uow:
+            await uow.book_free(dropped.id, patient.id, account_id, T0, T0 + timedelta(days=14))
+            raise RuntimeError("the handler failed before the commit")
+    assert heard == [[change]]
+    async with db.read() as uow:
+        assert (await uow.slots.get(dropped.id)).status == SlotStatus.FREE  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("unit", ["session", "own transaction"])
+async def test_an_error_is_sqlalchemys_names_no_parameters_and_undoes_the_transaction(
+        sqlite_db: Database, unit: str) -> None:
     identity, (patient,) = await factories.account(sqlite_db, 1, T0, snils="11223344595")
+    # No such slot: the foreign key refuses it.
+    orphan = portal_appointment(patient, identity.require_account(), 999_999, 1, START, T0)
     with pytest.raises(IntegrityError) as raised:
-        async with sqlite_db.write() as uow:
-            uow.audit.record(T0, "kept only if the transaction commits")
-            await uow.audit.write_pending()
-            # No such slot: the foreign key refuses it.
-            await uow.appointments.insert(
-                portal_appointment(patient, identity.require_account(), 999_999, 1, START, T0))
+        if unit == "session":
+            async with sqlite_db.write() as uow:
+                uow.audit.record(T0, "kept only if the transaction commits")
+                await uow.audit.write_pending()
+                await uow.appointments.insert(orphan)
+        else:
+            async with sqlite_db.direct_write() as direct:
+                direct.audit.record(T0, "kept only if the transaction commits")
+                await direct.audit.write_pending()
+                await direct.insert_appointment(orphan)
     assert "11223344595" not in str(raised.value)
     async with sqlite_db.read() as uow:
         assert await uow.audit.recent() == []

@@ -240,7 +240,7 @@ async def test_a_streamed_result_in_a_write_transaction_is_inside_it(sqlite_db: 
 
 
 @pytest.mark.parametrize("released_first", [False, True])
-@pytest.mark.parametrize("through", ["session", "direct"])
+@pytest.mark.parametrize("through", ["session", "direct", "own transaction"])
 async def test_a_write_cancelled_while_it_waits_for_a_lock_leaves_nothing_behind(
         sqlite_db: Database, through: str, released_first: bool) -> None:
     """The statement waits on aiosqlite's thread; cancelled there, it must not go on to take the
@@ -249,6 +249,12 @@ async def test_a_write_cancelled_while_it_waits_for_a_lock_leaves_nothing_behind
     await _pool_warmed(sqlite_db, collections.Counter())
 
     async def write() -> None:
+        if through == "own transaction":  # Database.direct_write: no session
+            async with sqlite_db.direct_write() as direct:
+                direct.audit.record(T0, "cancelled")
+                await direct.audit.write_pending()
+                await direct.commit()
+            return
         async with sqlite_db.write() as uow:
             if through == "session":
                 await uow.session.execute(insert(AuditEntry), [{"at": T0, "action": "cancelled"}])

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from storage.changes import SlotChange, changes_of
-from storage.direct import DirectStatement
+from storage.direct import DirectStatement, Target
 from storage.models import Appointment, Patient, Slot
 
 _APPOINTMENTS = cast(Table, Appointment.__table__)
@@ -18,7 +18,7 @@ _INSERT_APPOINTMENT = DirectStatement(insert(_APPOINTMENTS).returning(_APPOINTME
 
 
 def _book_free_statement() -> Any:
-    """The UPDATE of ``SlotRepo.book_free``, built once: it is the statement every booking runs."""
+    """The UPDATE of ``book_free``, built once: it is the statement every booking runs."""
     table = cast(Table, Slot.__table__)
     slots, patients, appointments = table.c, Patient.__table__.c, _APPOINTMENTS.c
     person = (
@@ -45,6 +45,41 @@ def _book_free_statement() -> Any:
 _BOOK_FREE = DirectStatement(_book_free_statement())
 
 
+async def book_free(target: Target, slot_id: int, patient_id: int, account_id: int, now: datetime,
+                    latest: datetime) -> SlotChange | None:
+    """Book a slot in one statement, if everything that decides holds at that moment: the slot is
+    free and within (now, latest]; the person is in this account's card file and confirmed (R2);
+    they have no other future appointment with the slot's doctor. ``None``: something failed,
+    the caller reads the rows to say what."""
+    if isinstance(target, AsyncSession) and target.get_bind().dialect.name != "sqlite":
+        # Two bookings of one person for two times of one doctor must not both pass the NOT EXISTS
+        # of the UPDATE: on PostgreSQL each would not see the other's new row. Locking the person's
+        # row queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
+        await target.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+    return _noted(target, await _BOOK_FREE.first(target, {
+        "slot_id": slot_id, "patient_id": patient_id, "account_id": account_id, "now": now, "latest": latest,
+    }), SlotStatus.BOOKED)
+
+
+async def insert_appointment(target: Target, appointment: Appointment) -> Appointment:
+    """Write a new appointment with one INSERT, outside the session: bookings hold SQLite's one
+    writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits after in
+    the same transaction. The object stays detached, with its id set."""
+    values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
+    ((appointment.id,),) = await _INSERT_APPOINTMENT.rows(target, values)
+    return appointment
+
+
+def _noted(target: Target, row: Any, new: SlotStatus) -> SlotChange | None:
+    """The row an UPDATE … RETURNING changed, noted for the views after the commit."""
+    if row is None:
+        return None
+    slot_id, doctor_id, starts_at = row
+    change = SlotChange(slot_id, doctor_id, starts_at, new)
+    changes_of(target).slots.append(change)
+    return change
+
+
 def _changed(result: object) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -55,18 +90,9 @@ class SlotRepo:
 
     async def _update_status(self, new: SlotStatus, *where: Any) -> SlotChange | None:
         """One conditional UPDATE; the row it changed, if any, is noted for after the commit."""
-        return self._noted((await self.session.execute(
+        return _noted(self.session, (await self.session.execute(
             update(Slot).where(*where).values(status=new).returning(Slot.id, Slot.doctor_id, Slot.starts_at)
         )).first(), new)
-
-    def _noted(self, row: Any, new: SlotStatus) -> SlotChange | None:
-        """The row an UPDATE … RETURNING changed, noted for the views after the commit."""
-        if row is None:
-            return None
-        slot_id, doctor_id, starts_at = row
-        change = SlotChange(slot_id, doctor_id, starts_at, new)
-        changes_of(self.session).slots.append(change)
-        return change
 
     async def get(self, slot_id: int) -> Slot | None:
         return await self.session.get(Slot, slot_id)
@@ -121,21 +147,6 @@ class SlotRepo:
         return await self._update_status(
             SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.HELD, Slot.starts_at > now) is not None
 
-    async def book_free(self, slot_id: int, patient_id: int, account_id: int, now: datetime,
-                        latest: datetime) -> SlotChange | None:
-        """Book a slot in one statement, if everything that decides holds at that moment: the slot is
-        free and within (now, latest]; the person is in this account's card file and confirmed (R2);
-        they have no other future appointment with the slot's doctor. ``None``: something failed,
-        the caller reads the rows to say what."""
-        if self.session.get_bind().dialect.name != "sqlite":
-            # Two bookings of one person for two times of one doctor must not both pass the NOT EXISTS
-            # of the UPDATE: on PostgreSQL each would not see the other's new row. Locking the person's
-            # row queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
-            await self.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-        return self._noted(await _BOOK_FREE.first(self.session, {
-            "slot_id": slot_id, "patient_id": patient_id, "account_id": account_id, "now": now, "latest": latest,
-        }), SlotStatus.BOOKED)
-
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
         return await self._update_status(new, Slot.id == slot_id, Slot.status == expected) is not None
 
@@ -150,12 +161,7 @@ class AppointmentRepo:
         self.session = session
 
     async def insert(self, appointment: Appointment) -> Appointment:
-        """Write a new appointment with one INSERT, outside the session: bookings hold SQLite's one
-        writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits after in
-        the same transaction. The object stays detached, with its id set."""
-        values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
-        ((appointment.id,),) = await _INSERT_APPOINTMENT.rows(self.session, values)
-        return appointment
+        return await insert_appointment(self.session, appointment)
 
     async def get(self, appointment_id: int) -> Appointment | None:
         return await self.session.get(Appointment, appointment_id)
