@@ -90,6 +90,28 @@ async def test_filter_matches_its_own_buttons_only() -> None:
     assert await RulesCb.filter()(query) is False
 
 
+async def test_a_filter_of_field_values_matches_what_the_magic_rule_would() -> None:
+    """Handlers say ``BookCb.filter(step=BookStep.DAY)``: compared as they are, the fields must match
+    the very buttons ``F.step == BookStep.DAY`` matches, whatever else the button carries."""
+    buttons = [BookCb(step=step, patient_id=1, doctor_id=doctor).pack()
+               for step in BookStep for doctor in (0, 5)] + ["bk:zz:1:0:5:0:0:0", "ru:t"]
+    matched = 0
+    for step in BookStep:
+        for doctor in (0, 5):
+            by_values = BookCb.filter(step=step, doctor_id=doctor)
+            by_rule = BookCb.filter((F.step == step) & (F.doctor_id == doctor))
+            for data in buttons:
+                query = callback_update(1, data, message_id=1).callback_query
+                assert query is not None
+                assert await by_values(query) == await by_rule(query), (step, doctor, data)
+                matched += bool(await by_values(query))
+    assert matched == len(BookStep) * 2  # each button by its own filter only
+    assert await LoginCb.filter(action="email")(callback_update(1, "lg:email", message_id=1).callback_query) \
+        == {"callback_data": LoginCb(action="email")}
+    with pytest.raises(TypeError, match="no field stepp"):
+        BookCb.filter(stepp=BookStep.DAY)
+
+
 def test_a_copied_button_is_a_built_one() -> None:
     """Keyboards copy one built button (``bot.keyboards.buttons``): each copy must be the button that
     building gives, down to the fields it counts as set and the JSON aiogram sends of a keyboard."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -49,14 +48,14 @@ async def start(message: Message, identity: Identity, booking: BookingService, s
         await message.answer(texts.WHO, reply_markup=kb.people(people))
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.PEOPLE))
+@router.callback_query(BookCb.filter(step=BookStep.PEOPLE))
 async def choose_person(query: CallbackQuery, identity: Identity, booking: BookingService) -> None:
     people = await booking.bookable_people(identity)
     await query.answer()
     await message_of(query).edit_text(texts.WHO, reply_markup=kb.people(people))
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.PERSON))
+@router.callback_query(BookCb.filter(step=BookStep.PERSON))
 async def person(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                  schedule: ScheduleService) -> None:
     patient, several = await booking.choose(identity, callback_data.patient_id)
@@ -64,7 +63,7 @@ async def person(query: CallbackQuery, callback_data: BookCb, identity: Identity
     await _specialties(message_of(query), patient, callback_data.page, schedule, with_people=several, edit=True)
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.SPECIALTY))
+@router.callback_query(BookCb.filter(step=BookStep.SPECIALTY))
 async def specialty(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
     # Display only: the person is authorized again when the booking is confirmed.
     shown = await schedule.doctors(callback_data.specialty_id, callback_data.page, kb.PAGE)
@@ -96,19 +95,19 @@ async def _show_day(message: Message, callback_data: BookCb, schedule: ScheduleS
                             reply_markup=kb.times(free, chosen.org.timezone, callback_data))
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.DOCTOR))
+@router.callback_query(BookCb.filter(step=BookStep.DOCTOR))
 async def doctor(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
     await query.answer()
     await _show_dates(message_of(query), callback_data, schedule)
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.DAY))
+@router.callback_query(BookCb.filter(step=BookStep.DAY))
 async def day(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
     await query.answer()
     await _show_day(message_of(query), callback_data, schedule)
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.DAY_VIEW))
+@router.callback_query(BookCb.filter(step=BookStep.DAY_VIEW))
 async def day_view(query: CallbackQuery, callback_data: BookCb, identity: Identity,
                    schedule: ScheduleService) -> None:
     chosen_day = kb.day_of(callback_data.day)
@@ -118,7 +117,7 @@ async def day_view(query: CallbackQuery, callback_data: BookCb, identity: Identi
                                       reply_markup=kb.day_view(cells, chosen.org.timezone, callback_data))
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.SLOT))
+@router.callback_query(BookCb.filter(step=BookStep.SLOT))
 async def slot(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                schedule: ScheduleService) -> None:
     patient, chosen, starts_at = await booking.preview(identity, callback_data.patient_id, callback_data.slot_id)
@@ -127,7 +126,7 @@ async def slot(query: CallbackQuery, callback_data: BookCb, identity: Identity, 
                                       reply_markup=kb.summary(callback_data))
 
 
-@router.callback_query(BookCb.filter(F.step == BookStep.CONFIRM))
+@router.callback_query(BookCb.filter(step=BookStep.CONFIRM))
 async def confirm(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                   schedule: ScheduleService) -> None:
     try:

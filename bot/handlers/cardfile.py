@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -35,7 +34,7 @@ async def show(message: Message, identity: Identity, state: FSMContext, cardfile
     await message.answer(texts.overview(people), reply_markup=kb.overview(people))
 
 
-@router.callback_query(CardCb.filter(F.action == CardAction.LIST))
+@router.callback_query(CardCb.filter(action=CardAction.LIST))
 async def back_to_list(query: CallbackQuery, identity: Identity, cardfile: CardFileService) -> None:
     people = await cardfile.people(identity)
     await query.answer()
@@ -43,7 +42,7 @@ async def back_to_list(query: CallbackQuery, identity: Identity, cardfile: CardF
     await msg.edit_text(texts.overview(people), reply_markup=kb.overview(people))
 
 
-@router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
+@router.callback_query(CardCb.filter(action=CardAction.OPEN))
 async def open_person(query: CallbackQuery, callback_data: CardCb, identity: Identity, visits: VisitsService,
                       clock: Clock) -> None:
     card = await visits.of_person(identity, callback_data.patient_id)
@@ -51,7 +50,7 @@ async def open_person(query: CallbackQuery, callback_data: CardCb, identity: Ide
     await message_of(query).edit_text(texts.person_with_visits(card), reply_markup=kb.person(card, clock.now()))
 
 
-@router.callback_query(CardCb.filter(F.action == CardAction.ADD))
+@router.callback_query(CardCb.filter(action=CardAction.ADD))
 async def add(query: CallbackQuery, identity: Identity, state: FSMContext) -> None:
     identity.require_account()
     await query.answer()
@@ -59,7 +58,7 @@ async def add(query: CallbackQuery, identity: Identity, state: FSMContext) -> No
     await begin_add_form(msg, state)
 
 
-@router.callback_query(CardCb.filter(F.action == CardAction.FIX))
+@router.callback_query(CardCb.filter(action=CardAction.FIX))
 async def fix(query: CallbackQuery, callback_data: CardCb, identity: Identity, state: FSMContext,
               cardfile: CardFileService) -> None:
     patient = await cardfile.person(identity, callback_data.patient_id)  # authorizes the id
@@ -68,7 +67,7 @@ async def fix(query: CallbackQuery, callback_data: CardCb, identity: Identity, s
     await begin_fix_form(msg, state, patient.id)
 
 
-@router.callback_query(CardCb.filter(F.action == CardAction.REMOVE))
+@router.callback_query(CardCb.filter(action=CardAction.REMOVE))
 async def remove_ask(query: CallbackQuery, callback_data: CardCb, identity: Identity,
                      cardfile: CardFileService) -> None:
     patient = await cardfile.person(identity, callback_data.patient_id)
@@ -78,7 +77,7 @@ async def remove_ask(query: CallbackQuery, callback_data: CardCb, identity: Iden
                                   reply_markup=kb.confirm_remove(patient.id))
 
 
-@router.callback_query(CardCb.filter(F.action == CardAction.REMOVE_OK))
+@router.callback_query(CardCb.filter(action=CardAction.REMOVE_OK))
 async def remove(query: CallbackQuery, callback_data: CardCb, identity: Identity,
                  cardfile: CardFileService) -> None:
     await cardfile.remove(identity, callback_data.patient_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -22,7 +21,7 @@ from core.login import EmailLogin, EsiaLogin
 router = ConversationRouter(name=__name__)
 
 
-@router.callback_query(LoginCb.filter(F.action == "email"))
+@router.callback_query(LoginCb.filter(action="email"))
 async def ask_email(query: CallbackQuery, identity: Identity, state: FSMContext) -> None:
     identity.require_consent()
     await state.set_state(EmailLoginStates.email)
@@ -40,7 +39,7 @@ async def got_email(message: Message, identity: Identity, state: FSMContext, ema
                          reply_markup=kb.code_sent())
 
 
-@router.callback_query(LoginCb.filter(F.action == "resend"))
+@router.callback_query(LoginCb.filter(action="resend"))
 async def resend(query: CallbackQuery, identity: Identity, state: FSMContext, email_login: EmailLogin) -> None:
     sent = await email_login.resend(identity)
     await state.set_state(EmailLoginStates.code)
@@ -66,7 +65,7 @@ async def got_code(message: Message, identity: Identity, state: FSMContext, emai
     await begin_owner_form(message, state)
 
 
-@router.callback_query(LoginCb.filter(F.action == "esia"))
+@router.callback_query(LoginCb.filter(action="esia"))
 async def esia(query: CallbackQuery, identity: Identity, esia_login: EsiaLogin | None) -> None:
     if esia_login is None:
         raise NotAllowed()

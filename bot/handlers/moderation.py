@@ -6,7 +6,6 @@ moderator button gets «недоступно» and nothing changes.
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -36,7 +35,7 @@ async def queue(message: Message, identity: Identity, moderation: ModerationServ
     await message.answer(texts.PENDING_TITLE, reply_markup=kb.pending(people))
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.OPEN))
+@router.callback_query(ModCb.filter(action=ModAction.OPEN))
 async def open_submission(query: CallbackQuery, callback_data: ModCb, identity: Identity,
                           moderation: ModerationService) -> None:
     patient = await moderation.submission(identity, callback_data.patient_id)
@@ -46,7 +45,7 @@ async def open_submission(query: CallbackQuery, callback_data: ModCb, identity: 
                                reply_markup=kb.decision(patient.id))
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.CONFIRM))
+@router.callback_query(ModCb.filter(action=ModAction.CONFIRM))
 async def confirm(query: CallbackQuery, callback_data: ModCb, identity: Identity,
                   moderation: ModerationService) -> None:
     patient = await moderation.confirm(identity, callback_data.patient_id)
@@ -55,7 +54,7 @@ async def confirm(query: CallbackQuery, callback_data: ModCb, identity: Identity
     await msg.edit_text(texts.submission(texts.from_patient(patient)) + texts.CONFIRMED_MARK)
 
 
-@router.callback_query(ModCb.filter(F.action == ModAction.REJECT))
+@router.callback_query(ModCb.filter(action=ModAction.REJECT))
 async def reject_ask(query: CallbackQuery, callback_data: ModCb, identity: Identity, state: FSMContext,
                      moderation: ModerationService) -> None:
     await moderation.undecided(identity, callback_data.patient_id)

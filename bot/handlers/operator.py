@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -40,7 +39,7 @@ async def show(message: Message, identity: Identity, rules: RulesService) -> Non
     await message.answer(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
 
 
-@router.callback_query(RulesCb.filter(F.field == "waitlist"))
+@router.callback_query(RulesCb.filter(field="waitlist"))
 async def toggle_waitlist(query: CallbackQuery, callback_data: RulesCb, identity: Identity,
                           rules: RulesService) -> None:
     await rules.set_waitlist(identity, callback_data.organization_id, callback_data.enable)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -83,7 +82,7 @@ async def birth_date(message: Message, state: FSMContext, clock: Clock) -> None:
     await message.answer(texts.ASK_SEX, reply_markup=kb.sex())
 
 
-@router.callback_query(StateFilter(PersonForm.sex), PersonCb.filter(F.action == PersonAction.SEX))
+@router.callback_query(StateFilter(PersonForm.sex), PersonCb.filter(action=PersonAction.SEX))
 async def sex(query: CallbackQuery, callback_data: PersonCb, state: FSMContext) -> None:
     chosen = validation.sex(callback_data.value)
     await state.update_data(sex=chosen.value)
@@ -118,7 +117,7 @@ async def snils(message: Message, state: FSMContext) -> None:
     await _ask_phone(message, state)
 
 
-@router.callback_query(StateFilter(PersonForm.snils), PersonCb.filter(F.action == PersonAction.SKIP))
+@router.callback_query(StateFilter(PersonForm.snils), PersonCb.filter(action=PersonAction.SKIP))
 async def snils_skipped(query: CallbackQuery, state: FSMContext) -> None:
     await state.update_data(snils=None)
     await query.answer()
@@ -145,7 +144,7 @@ async def phone(message: Message, state: FSMContext) -> None:
     await _review(message, state)
 
 
-@router.callback_query(StateFilter(PersonForm.phone), PersonCb.filter(F.action == PersonAction.SKIP))
+@router.callback_query(StateFilter(PersonForm.phone), PersonCb.filter(action=PersonAction.SKIP))
 async def phone_skipped(query: CallbackQuery, state: FSMContext) -> None:
     if phone_required((await state.get_data()).get("mode") == "owner"):
         await query.answer(texts.ASK_PHONE, show_alert=True)
@@ -174,7 +173,7 @@ async def _review(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.SUBMIT))
+@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(action=PersonAction.SUBMIT))
 async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, cardfile: CardFileService) -> None:
     data = await state.get_data()
     person = _person(data)
@@ -189,7 +188,7 @@ async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, ca
     await msg.answer(texts.SUBMITTED, reply_markup=kb.after_submit(identity))
 
 
-@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.RESTART))
+@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(action=PersonAction.RESTART))
 async def restart(query: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
     await query.answer()
@@ -197,7 +196,7 @@ async def restart(query: CallbackQuery, state: FSMContext) -> None:
     await _begin(msg, state, mode=data["mode"], patient_id=data.get("patient_id"))
 
 
-@router.callback_query(PersonCb.filter(F.action == PersonAction.CANCEL))
+@router.callback_query(PersonCb.filter(action=PersonAction.CANCEL))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -52,7 +51,7 @@ async def help_(message: Message) -> None:
     await message.answer(common.HELP)
 
 
-@router.callback_query(LoginCb.filter(F.action == "consent"))
+@router.callback_query(LoginCb.filter(action="consent"))
 async def consent_given(query: CallbackQuery, identity: Identity, access: AccessService,
                         esia_enabled: bool) -> None:
     await access.give_consent(identity.telegram_id, identity.chat_id)
@@ -61,7 +60,7 @@ async def consent_given(query: CallbackQuery, identity: Identity, access: Access
     await msg.answer(login.LOGIN_ASK, reply_markup=kb.login_methods(esia_enabled))
 
 
-@router.callback_query(LoginCb.filter(F.action == "decline"))
+@router.callback_query(LoginCb.filter(action="decline"))
 async def consent_declined(query: CallbackQuery) -> None:
     await query.answer()
     msg = message_of(query)
@@ -76,7 +75,7 @@ async def privacy(message: Message, identity: Identity, consent_text: str) -> No
     await message.answer(consent_text, reply_markup=kb.withdraw())
 
 
-@router.callback_query(LoginCb.filter(F.action == "withdraw"))
+@router.callback_query(LoginCb.filter(action="withdraw"))
 async def withdraw(query: CallbackQuery, identity: Identity, access: AccessService, state: FSMContext) -> None:
     await access.withdraw_consent(identity)
     await state.clear()

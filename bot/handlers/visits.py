@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import F
 from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.handlers.common import message_of
@@ -18,28 +17,28 @@ from core.identity import Identity
 router = ConversationRouter(name=__name__)
 
 
-@router.callback_query(VisitCb.filter(F.action == VisitAction.ASK))
+@router.callback_query(VisitCb.filter(action=VisitAction.ASK))
 async def ask(query: CallbackQuery, callback_data: VisitCb, identity: Identity, booking: BookingService) -> None:
     view = await booking.appointment(identity, callback_data.appointment_id)
     await query.answer()
     await message_of(query).edit_text(texts.cancel_ask(view), reply_markup=kb.cancel_confirm(callback_data))
 
 
-@router.callback_query(VisitCb.filter(F.action == VisitAction.CANCEL))
+@router.callback_query(VisitCb.filter(action=VisitAction.CANCEL))
 async def cancel(query: CallbackQuery, callback_data: VisitCb, identity: Identity, booking: BookingService) -> None:
     view = await booking.cancel(identity, callback_data.appointment_id)
     await query.answer(texts.CANCELLED)
     await message_of(query).edit_text(texts.cancelled(view), reply_markup=kb.after_cancel(callback_data))
 
 
-@router.callback_query(VisitCb.filter(F.action == VisitAction.KEEP))
+@router.callback_query(VisitCb.filter(action=VisitAction.KEEP))
 async def keep(query: CallbackQuery, callback_data: VisitCb, identity: Identity, booking: BookingService) -> None:
     view = await booking.appointment(identity, callback_data.appointment_id)
     await query.answer()
     await message_of(query).edit_text(texts.booked(view), reply_markup=kb.after_booking(view.id))
 
 
-@router.callback_query(VisitCb.filter(F.action == VisitAction.ICS))
+@router.callback_query(VisitCb.filter(action=VisitAction.ICS))
 async def calendar_file(query: CallbackQuery, callback_data: VisitCb, identity: Identity, booking: BookingService,
                         clock: Clock) -> None:
     view = await booking.appointment(identity, callback_data.appointment_id)

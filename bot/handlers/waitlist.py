@@ -20,7 +20,7 @@ from core.waitlist import WaitlistService
 router = ConversationRouter(name=__name__)
 
 
-@router.callback_query(QueueCb.filter(F.action == QueueAction.START))
+@router.callback_query(QueueCb.filter(action=QueueAction.START))
 async def choose_type(query: CallbackQuery, callback_data: QueueCb, identity: Identity,
                       booking: BookingService) -> None:
     await booking.check_patient(identity, callback_data.patient_id)
@@ -48,7 +48,7 @@ async def join(query: CallbackQuery, callback_data: QueueCb, identity: Identity,
     await message_of(query).edit_text(texts.joined(joined.position))
 
 
-@router.callback_query(OfferCb.filter(F.action == OfferAction.CONFIRM))
+@router.callback_query(OfferCb.filter(action=OfferAction.CONFIRM))
 async def confirm(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService,
                   booking: BookingService) -> None:
     appointment = await waitlist.confirm(identity, callback_data.offer_id)
@@ -57,21 +57,21 @@ async def confirm(query: CallbackQuery, callback_data: OfferCb, identity: Identi
     await message_of(query).edit_text(booking_texts.booked(view), reply_markup=booking_kb.after_booking(view.id))
 
 
-@router.callback_query(OfferCb.filter(F.action == OfferAction.DECLINE_ASK))
+@router.callback_query(OfferCb.filter(action=OfferAction.DECLINE_ASK))
 async def decline_ask(query: CallbackQuery, callback_data: OfferCb) -> None:
     await query.answer()
     # R12: asked in a message of its own, so the offer itself stays readable above it.
     await message_of(query).answer(texts.DECLINE_ASK, reply_markup=kb.decline_confirm(callback_data.offer_id))
 
 
-@router.callback_query(OfferCb.filter(F.action == OfferAction.KEEP))
+@router.callback_query(OfferCb.filter(action=OfferAction.KEEP))
 async def keep(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService) -> None:
     await waitlist.offer_details(identity, callback_data.offer_id)  # authorizes the id
     await query.answer()
     await message_of(query).edit_text(texts.KEPT, reply_markup=kb.offer(callback_data.offer_id))
 
 
-@router.callback_query(OfferCb.filter(F.action == OfferAction.DECLINE))
+@router.callback_query(OfferCb.filter(action=OfferAction.DECLINE))
 async def decline(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService) -> None:
     outcome = await waitlist.decline(identity, callback_data.offer_id)
     await query.answer()
@@ -79,13 +79,13 @@ async def decline(query: CallbackQuery, callback_data: OfferCb, identity: Identi
     await message_of(query).edit_text(text)
 
 
-@router.callback_query(QueueCb.filter(F.action == QueueAction.LEAVE_ASK))
+@router.callback_query(QueueCb.filter(action=QueueAction.LEAVE_ASK))
 async def leave_ask(query: CallbackQuery, callback_data: QueueCb) -> None:
     await query.answer()
     await message_of(query).edit_text(texts.LEAVE_ASK, reply_markup=kb.leave_confirm(callback_data.entry_id))
 
 
-@router.callback_query(QueueCb.filter(F.action == QueueAction.LEAVE))
+@router.callback_query(QueueCb.filter(action=QueueAction.LEAVE))
 async def leave(query: CallbackQuery, callback_data: QueueCb, identity: Identity, waitlist: WaitlistService) -> None:
     await waitlist.leave(identity, callback_data.entry_id)
     await query.answer(texts.LEFT)

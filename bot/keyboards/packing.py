@@ -65,8 +65,11 @@ class Compact:
         return packed
 
     @classmethod
-    def filter(cls, rule: MagicFilter | None = None) -> CallbackQueryFilter:
-        return _Matching(callback_data=cls, rule=rule)  # type: ignore[arg-type]
+    def filter(cls, rule: MagicFilter | None = None, **equal: Any) -> CallbackQueryFilter:
+        """``BookCb.filter(step=BookStep.DAY)``: the button's fields equal to these. Compared as they are,
+        for a fraction of a magic filter's resolution (``F.step == …``), which a button paid at each
+        handler it was tried against; ``rule`` is there for what equality cannot say."""
+        return _Matching(callback_data=cls, rule=rule, equal=equal)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=4096)
@@ -80,6 +83,14 @@ def _unpacked(cls: type[CallbackData], data: str) -> CallbackData | None:
 class _Matching(CallbackQueryFilter):
     """``CallbackQueryFilter`` that looks at the prefix before unpacking, and unpacks once."""
 
+    def __init__(self, *, callback_data: type[CallbackData], rule: MagicFilter | None,
+                 equal: dict[str, Any]) -> None:
+        super().__init__(callback_data=callback_data, rule=rule)
+        unknown = set(equal) - set(callback_data.model_fields)
+        if unknown:
+            raise TypeError(f"{callback_data.__name__} has no field {', '.join(sorted(unknown))}")
+        self.equal = tuple(equal.items())
+
     async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
         data = query.data if isinstance(query, CallbackQuery) else None
         cls = self.callback_data
@@ -88,6 +99,9 @@ class _Matching(CallbackQueryFilter):
         callback_data = _unpacked(cls, data)
         if callback_data is None:
             return False
+        for name, value in self.equal:
+            if getattr(callback_data, name) != value:
+                return False
         if self.rule is None or self.rule.resolve(callback_data):
             return {"callback_data": callback_data}
         return False
