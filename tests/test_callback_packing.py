@@ -113,8 +113,8 @@ async def test_a_filter_of_field_values_matches_what_the_magic_rule_would() -> N
 
 
 def test_a_copied_button_is_a_built_one() -> None:
-    """Keyboards copy one built button (``bot.keyboards.buttons``): each copy must be the button that
-    building gives, down to the fields it counts as set and the JSON aiogram sends of a keyboard."""
+    """Keyboards make buttons without validation (``bot.keyboards.buttons``): each must be the button
+    that building gives, down to the fields it counts as set and the JSON aiogram sends of a keyboard."""
     data = BookCb(step=BookStep.SLOT, patient_id=12, doctor_id=5, day=20261201, slot_id=99_999_999).pack()
     texts = ("09:30", "Записать к врачу: Анна Петрова", "🟥 10:15", "« Назад")
     copied = [button(text, data) for text in texts]
@@ -127,3 +127,6 @@ def test_a_copied_button_is_a_built_one() -> None:
     assert (session.prepare_value(InlineKeyboardMarkup(inline_keyboard=[copied]), bot, {})
             == session.prepare_value(InlineKeyboardMarkup(inline_keyboard=[built]), bot, {}))
     assert [b.text for b in copied] == list(texts)  # copies share nothing
+    bound = copied[0].as_(bot)
+    assert bound.bot is bot and copied[1].bot is None
+    assert copied[1].model_copy(update={"text": "10:00"}) == InlineKeyboardButton(text="10:00", callback_data=data)
