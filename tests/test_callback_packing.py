@@ -57,6 +57,23 @@ def test_pack_each_is_a_pack_of_each_copy(cls: type[CallbackData]) -> None:
                 CallbackData.pack(sample.model_copy(update={name: v})) for v in values]
 
 
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_pack_with_changes_is_a_pack_of_the_changed_copy(cls: type[CallbackData]) -> None:
+    """Keyboards pack the screen's own data with a field or two changed (``pack_with``), and a row of
+    buttons differing in one more (``pack_each`` with changes)."""
+    samples = _samples(cls)
+    names = list(cls.model_fields)
+    for sample, other in zip(samples, reversed(samples), strict=True):
+        for name in names:
+            changed = {name: other.__dict__[name]}
+            assert sample.pack_with(**changed) == CallbackData.pack(sample.model_copy(update=changed))  # type: ignore[attr-defined]
+            last = names[-1]
+            assert sample.pack_each(last, [other.__dict__[last]], **changed) == [  # type: ignore[attr-defined]
+                CallbackData.pack(sample.model_copy(update={**changed, last: other.__dict__[last]}))]
+    with pytest.raises(TypeError, match="no field"):
+        samples[0].pack_with(no_such_field=1)  # type: ignore[attr-defined]
+
+
 def test_refuses_what_aiogram_refuses() -> None:
     with pytest.raises(ValueError, match="Separator"):
         LoginCb(action="a:b").pack()

@@ -29,8 +29,9 @@ def day_of(key: int) -> date:
     return date(key // 10000, key // 100 % 100, key % 100)
 
 
-def _b(text: str, cb: BookCb | VisitCb) -> InlineKeyboardButton:
-    return button(text, cb.pack())
+def _b(text: str, cb: BookCb | VisitCb, **changes: object) -> InlineKeyboardButton:
+    """A button of ``cb`` with ``changes`` made to it."""
+    return button(text, cb.pack_with(**changes))
 
 
 def _paged(items: Sequence[T], page: int) -> tuple[Sequence[T], bool, bool]:
@@ -38,12 +39,12 @@ def _paged(items: Sequence[T], page: int) -> tuple[Sequence[T], bool, bool]:
     return items[start:start + PAGE], page > 0, start + PAGE < len(items)
 
 
-def _pager(rows: Rows, cb: BookCb, has_prev: bool, has_next: bool) -> None:
+def _pager(rows: Rows, cb: BookCb, has_prev: bool, has_next: bool, **changes: object) -> None:
     nav = []
     if has_prev:
-        nav.append(_b(texts.BTN_LESS, cb.model_copy(update={"page": cb.page - 1})))
+        nav.append(_b(texts.BTN_LESS, cb, **changes, page=cb.page - 1))
     if has_next:
-        nav.append(_b(texts.BTN_MORE, cb.model_copy(update={"page": cb.page + 1})))
+        nav.append(_b(texts.BTN_MORE, cb, **changes, page=cb.page + 1))
     if nav:
         rows.append(nav)
 
@@ -88,12 +89,12 @@ def doctors(shown: DoctorPage, patient_id: int, page: int) -> InlineKeyboardMark
 
 def dates(days: list[date], cb: BookCb, extra: Rows | None = None) -> InlineKeyboardMarkup:
     shown, has_prev, has_next = _paged(days, cb.page)
-    each = cb.model_copy(update={"step": BookStep.DAY, "page": 0}).pack_each("day", [day_key(d) for d in shown])
+    each = cb.pack_each("day", [day_key(d) for d in shown], step=BookStep.DAY, page=0)
     buttons = _buttons([f"{WEEKDAYS[d.weekday()]} {day_month(d)}" for d in shown], each)
     rows: Rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    _pager(rows, cb.model_copy(update={"step": BookStep.DOCTOR}), has_prev, has_next)
+    _pager(rows, cb, has_prev, has_next, step=BookStep.DOCTOR)
     rows.extend(extra or [])
-    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.SPECIALTY, "page": 0}))])
+    rows.append([_b(common.BTN_BACK, cb, step=BookStep.SPECIALTY, page=0)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -102,23 +103,23 @@ def no_free_time(doctor: DoctorInfo, cb: BookCb) -> InlineKeyboardMarkup:
     if doctor.org.waitlist_enabled:
         rows.append([button(texts.BTN_QUEUE,
                             QueueCb(action=QueueAction.START, patient_id=cb.patient_id, doctor_id=doctor.id).pack())])
-    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.SPECIALTY, "page": 0}))])
+    rows.append([_b(common.BTN_BACK, cb, step=BookStep.SPECIALTY, page=0)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def times(items: list[FreeTime], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
-    each = cb.model_copy(update={"step": BookStep.SLOT}).pack_each("slot_id", [t.slot_id for t in items])
+    each = cb.pack_each("slot_id", [t.slot_id for t in items], step=BookStep.SLOT)
     buttons = _buttons([clock(t.starts_at, timezone) for t in items], each)
     rows: Rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
-    rows.append([_b(texts.BTN_SCHEDULE, cb.model_copy(update={"step": BookStep.DAY_VIEW}))])
-    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DOCTOR, "day": 0}))])
+    rows.append([_b(texts.BTN_SCHEDULE, cb, step=BookStep.DAY_VIEW)])
+    rows.append([_b(common.BTN_BACK, cb, step=BookStep.DOCTOR, day=0)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def summary(cb: BookCb) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[
-        [_b(texts.BTN_CONFIRM, cb.model_copy(update={"step": BookStep.CONFIRM}))],
-        [_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DAY, "slot_id": 0})),
+        [_b(texts.BTN_CONFIRM, cb, step=BookStep.CONFIRM)],
+        [_b(common.BTN_BACK, cb, step=BookStep.DAY, slot_id=0),
          _b(texts.BTN_START_OVER, BookCb(step=BookStep.PERSON, patient_id=cb.patient_id))],
     ])
 
@@ -139,18 +140,18 @@ def day_view(cells: list[ScheduleCell], timezone: str, cb: BookCb) -> InlineKeyb
                                                     back_doctor=cb.doctor_id, back_day=cb.day,
                                                     back_patient=cb.patient_id)))
         elif cell.free and cb.patient_id:
-            buttons.append(_b(f"🟢 {label}", cb.model_copy(update={"step": BookStep.SLOT, "slot_id": cell.slot_id})))
+            buttons.append(_b(f"🟢 {label}", cb, step=BookStep.SLOT, slot_id=cell.slot_id))
         else:
-            buttons.append(_b(f"⬜ {label}", cb.model_copy(update={"step": BookStep.DAY_VIEW})))
+            buttons.append(_b(f"⬜ {label}", cb, step=BookStep.DAY_VIEW))
     rows: Rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
-    rows.append([_b(common.BTN_BACK, cb.model_copy(update={"step": BookStep.DAY}))])
+    rows.append([_b(common.BTN_BACK, cb, step=BookStep.DAY)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def cancel_confirm(cb: VisitCb) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        _b(texts.BTN_CANCEL_OK, cb.model_copy(update={"action": VisitAction.CANCEL})),
-        _b(texts.BTN_CANCEL_KEEP, cb.model_copy(update={"action": VisitAction.KEEP})),
+        _b(texts.BTN_CANCEL_OK, cb, action=VisitAction.CANCEL),
+        _b(texts.BTN_CANCEL_KEEP, cb, action=VisitAction.KEEP),
     ]])
 
 

@@ -29,12 +29,17 @@ class Compact:
     __separator__: ClassVar[str]
 
     def pack(self) -> str:
-        return self._joined(self._parts())
+        return self._joined(self._parts({}))
 
-    def pack_each(self, name: str, values: Iterable[Any]) -> list[str]:
-        """What ``model_copy(update={name: v}).pack()`` gives for each value, for the price of one
-        pack: a screen has a button per time or day that differ in one field."""
-        parts = self._parts()
+    def pack_with(self, **changes: Any) -> str:
+        """What ``model_copy(update=changes).pack()`` gives, without the copy: a screen's buttons are
+        the callback data it was opened with, a field or two changed."""
+        return self._joined(self._parts(changes))
+
+    def pack_each(self, name: str, values: Iterable[Any], **changes: Any) -> list[str]:
+        """What ``pack_with(**changes, name=v)`` gives for each value, for the price of one pack: a
+        screen has a button per time or day that differ in one field."""
+        parts = self._parts(changes)
         at = 1 + list(type(self).model_fields).index(name)  # type: ignore[attr-defined]
         packed = []
         for value in values:
@@ -42,10 +47,12 @@ class Compact:
             packed.append(self._joined(parts))
         return packed
 
-    def _parts(self) -> list[str]:
-        values = self.__dict__
-        return [self.__prefix__, *(self._encoded(name, values[name])
-                                   for name in type(self).model_fields)]  # type: ignore[attr-defined]
+    def _parts(self, changes: dict[str, Any]) -> list[str]:
+        fields = type(self).model_fields  # type: ignore[attr-defined]
+        if changes and not changes.keys() <= fields.keys():
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(sorted(changes.keys() - fields.keys()))}")
+        values = {**self.__dict__, **changes} if changes else self.__dict__
+        return [self.__prefix__, *(self._encoded(name, values[name]) for name in fields)]
 
     def _encoded(self, name: str, value: Any) -> str:
         if type(value) is int:
