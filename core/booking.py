@@ -113,25 +113,32 @@ class BookingService:
         patient = await self.views.people.person(account_id, patient_id)
         ensure_may_act(patient)
         rules = await self.views.rules.get()
-        async with self.db.direct_write() as uow:
-            # R7: one conditional UPDATE decides: the slot is free and in the window, the person is
-            # this account's and confirmed, and has no other future visit to this doctor. A held
-            # slot (offered to the queue) is not free either.
-            slot = await uow.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
-            if slot is not None:
-                appointment = await uow.insert_appointment(
-                    portal_appointment(patient, account_id, slot.slot_id, slot.doctor_id, slot.starts_at, now))
-                uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
-                                 subject=f"appointment:{appointment.id}")
-                await uow.commit()
-        if slot is None:
+        appointment = await self._take(identity, patient, account_id, slot_id, now)
+        if appointment is None:
             await self._refuse(account_id, patient.id, slot_id, now)
-        doctor = await self.catalog.doctor(slot.doctor_id)
+        doctor = await self.catalog.doctor(appointment.doctor_id)
         return AppointmentView(
             appointment.id, patient.id, patient.full_name, doctor, appointment.starts_at,
             appointment.source, appointment.status, True,
             cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff),
         )
+
+    async def _take(self, identity: Identity, patient: Person, account_id: int, slot_id: int,
+                    now: datetime) -> Appointment | None:
+        """The booking's one write transaction; None if the slot could not be taken."""
+        async with self.db.direct_write() as uow:
+            # R7: one conditional UPDATE decides: the slot is free and in the window, the person is
+            # this account's and confirmed, and has no other future visit to this doctor. A held
+            # slot (offered to the queue) is not free either.
+            slot = await uow.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
+            if slot is None:
+                return None
+            appointment = await uow.insert_appointment(
+                portal_appointment(patient, account_id, slot.slot_id, slot.doctor_id, slot.starts_at, now))
+            uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
+                             subject=f"appointment:{appointment.id}")
+            await uow.commit()
+        return appointment
 
     async def appointment(self, identity: Identity, appointment_id: int) -> AppointmentView:
         account_id = identity.require_account()
@@ -176,7 +183,9 @@ class BookingService:
 
     async def _refuse(self, account_id: int, patient_id: int, slot_id: int, now: datetime) -> NoReturn:
         """Why the slot could not be booked, in the order a patient can act on it. Read once the
-        booking's transaction is over: a refusal does not hold SQLite's one writer while it explains."""
+        booking's transaction is over, so that a refusal does not hold SQLite's one writer while it
+        explains: what it reads may be a moment later than what the UPDATE saw (the other visit
+        cancelled meanwhile, say), and the patient is then told the time is gone and shown fresh times."""
         async with self.db.read() as uow:
             ensure_may_act(await own_person(uow, account_id, patient_id))  # removed or unconfirmed meanwhile
             slot = await uow.slots.get(slot_id)

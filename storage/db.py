@@ -1,4 +1,5 @@
-"""Engine and transactions. Every service call runs in exactly one ``write()`` or ``read()``."""
+"""Engine and transactions. Every service call runs in one ``write()``, ``direct_write()`` or ``read()`` (a
+refused booking explains itself from a ``read()`` after its ``direct_write()``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.changes import Changes, SlotChange, WriteSession, changes_of
-from storage.direct import DirectTransaction
+from storage.direct import DirectTransaction, give_back
 from storage.sqlite_driver import InlineConnection, InlineDBAPI
 from storage.uow import DirectUnitOfWork, UnitOfWork
 
@@ -71,8 +72,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite") and ":memory:" not in url:
         kwargs.setdefault("pool_size", 20)  # the bot passes pool_size_for(its concurrent updates)
         # The session has already ended its transaction when a connection goes back (reads roll
-        # back, ``write()`` commits or rolls back), so the pool's own rollback would be a second
-        # one, SQLAlchemy's work for nothing on every use.
+        # back, ``write()`` commits or rolls back; ``storage.direct.give_back`` for the connections
+        # taken without a session), so the pool's own rollback would be a second one, SQLAlchemy's
+        # work for nothing on every use.
         kwargs.setdefault("pool_reset_on_return", None)
         kwargs.setdefault("pool_use_lifo", True)
     if url.startswith("sqlite+aiosqlite"):
@@ -140,15 +142,12 @@ class Database:
             return
         async with self._write_lock or nullcontext():
             raw = await self.engine.raw_connection()
+            transaction = DirectTransaction(cast(InlineConnection, raw.dbapi_connection), self.engine.dialect)
+            unit = DirectUnitOfWork(transaction)
             try:
-                transaction = DirectTransaction(cast(InlineConnection, raw.dbapi_connection), self.engine.dialect)
-                unit = DirectUnitOfWork(transaction)
-                try:
-                    yield unit
-                finally:
-                    await transaction.rollback()  # nothing to do once committed
+                yield unit
             finally:
-                raw.close()
+                await give_back(self.engine, raw, transaction)
         if unit.committed:
             self._tell_listeners(changes_of(transaction), outbox_written=False)
 

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import Select
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from storage.sqlite_driver import InlineConnection, InlineDBAPI
 
@@ -185,6 +187,26 @@ async def fetch(db: Database, statement: DirectStatement, values: Mapping[str, A
         try:
             return await statement.run(cast(InlineConnection, raw.dbapi_connection), engine.dialect, values)
         finally:
-            raw.close()
+            await give_back(engine, raw)
     async with db.read() as uow:
         return [tuple(row) for row in (await uow.session.execute(statement.statement, dict(values))).all()]
+
+
+async def give_back(engine: AsyncEngine, raw: PoolProxiedConnection,
+                    transaction: DirectTransaction | None = None) -> None:
+    """Back to the pool a connection taken with ``engine.raw_connection()``, with nothing left open: the
+    pool does not roll back (``pool_reset_on_return`` is off). One whose rollback failed is in a state
+    nobody knows, maybe holding SQLite's writer: it is closed, never handed out again. Closing awaits
+    aiosqlite, which SQLAlchemy does from its greenlet: the pool closes a connection beyond its size
+    instead of keeping it, and so does an invalidation."""
+    if transaction is not None:
+        try:
+            await transaction.rollback()  # nothing to do once committed
+        except BaseException:
+            await greenlet_spawn(raw.invalidate)
+            raise
+    pool = engine.pool
+    if isinstance(pool, QueuePool) and pool.checkedin() < pool.size():
+        raw.close()  # kept by the pool: nothing to await
+    else:
+        await greenlet_spawn(raw.close)

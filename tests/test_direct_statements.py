@@ -121,7 +121,7 @@ async def test_the_views_hear_of_a_booking_once_it_is_committed_only(db: Databas
     assert heard == [[change]] and change is not None and change.status == SlotStatus.BOOKED
     with pytest.raises(RuntimeError):
         async with db.direct_write() as uow:
-            await uow.book_free(dropped.id, patient.id, account_id, T0, T0 + timedelta(days=14))
+            assert await uow.book_free(dropped.id, patient.id, account_id, T0, T0 + timedelta(days=14)) is not None
             raise RuntimeError("the handler failed before the commit")
     assert heard == [[change]]
     async with db.read() as uow:

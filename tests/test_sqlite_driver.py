@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite.core
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import sqlite_driver
 from storage.db import Database
+from storage.direct import give_back
 from storage.models import AuditEntry, TelegramUser
 from storage.repositories.login import who_is
 from tests import factories
@@ -285,3 +288,54 @@ async def test_a_write_cancelled_while_it_waits_for_a_lock_leaves_nothing_behind
         await uow.commit()
     async with sqlite_db.read() as uow:
         assert [e.action for e in await uow.audit.recent()] == ["after"]
+
+
+async def test_a_connection_the_pool_does_not_keep_is_closed_for_good(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Connections taken without a session (who-is-this, the booking) go back through ``give_back``:
+    one beyond the pool's size is closed by the pool, and aiosqlite's close must be awaited, or its
+    thread and the file stay open behind a logged error."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'pool.sqlite3'}", pool_size=1, max_overflow=1)
+    try:
+        kept, beyond = await db.engine.raw_connection(), await db.engine.raw_connection()
+        threads = [raw.dbapi_connection._connection._thread for raw in (kept, beyond)]  # type: ignore[union-attr]
+        with caplog.at_level(logging.ERROR, logger="sqlalchemy.pool"):
+            await give_back(db.engine, kept)
+            await give_back(db.engine, beyond)
+        assert [r.getMessage() for r in caplog.records] == []
+        threads[1].join(timeout=5)
+        assert [t.is_alive() for t in threads] == [True, False]
+        assert db.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_whose_rollback_failed_is_not_handed_out_again(
+        sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A booking's transaction that could not be rolled back (a disk error, say) may still hold SQLite's
+    writer: its connection is closed, not put back in the pool, and the next booking gets the writer."""
+    rollback = sqlite_driver.InlineConnection.end_on_loop
+
+    async def failing_rollback(self: sqlite_driver.InlineConnection, commit: bool) -> None:
+        if not commit:
+            raise sqlite3.OperationalError("disk I/O error")
+        await rollback(self, commit)
+
+    monkeypatch.setattr(sqlite_driver.InlineConnection, "end_on_loop", failing_rollback)
+    with pytest.raises(OperationalError, match="disk I/O error"):
+        async with sqlite_db.direct_write() as direct:
+            direct.audit.record(T0, "never kept")
+            await direct.audit.write_pending()  # BEGIN IMMEDIATE: the writer is taken
+            raise RuntimeError("the handler failed before the commit")
+    monkeypatch.setattr(sqlite_driver.InlineConnection, "end_on_loop", rollback)
+    probe = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")  # the writer is free: the connection was closed, and SQLite undid its work
+        probe.execute("ROLLBACK")
+    finally:
+        probe.close()
+    async with sqlite_db.direct_write() as direct:
+        direct.audit.record(T0, "kept")
+        await direct.commit()
+    async with sqlite_db.read() as uow:
+        assert [e.action for e in await uow.audit.recent()] == ["kept"]

@@ -3,8 +3,9 @@
 A screen of times carries up to 36 of them. Built, each goes through pydantic's validation and
 aiogram's post-init chain (~5 µs); ``model_copy`` of a built one still costs ~2.4 µs, most of it the
 copy module's generic work. A button is four plain attributes, set here as ``model_construct`` sets
-them (~0.8 µs), starting from a button built and validated once. The values need no validation: the
-text is the bot's own, and the data was packed, and its length checked, by ``Compact.pack``.
+them (~0.8 µs), starting from a button built and validated once. Validation would only check that
+both are strings (the types say so): the text is composed by the bot (names included), and the data
+was packed, and its length checked, by ``Compact.pack``.
 ``tests/test_callback_packing.py`` holds a button made here equal to a built one, down to the JSON
 aiogram sends, so a pydantic that keeps its instances otherwise fails there, not in a chat.
 """
