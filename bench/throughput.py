@@ -29,6 +29,7 @@ from tests.fakes.updates import callback_update, message_update
 PATIENTS = 300
 CONCURRENCY = 30
 ROUNDS = 3  # runs of each figure: the best of them for separate processes, the median for the paired one
+CPU_ROUNDS = 5  # runs of each step in the CPU-time diagnostic (``sqlite-cpu``)
 WARMUP = CONCURRENCY  # one untimed round first, in both variants: connections, statement caches
 STEPS = 6  # «Запись к врачу», specialty, doctor, date, time, «Подтвердить»
 STEP_NAMES = ("«Запись к врачу» (who is this, the card file)", "specialty → doctors", "doctor → dates",
@@ -105,7 +106,7 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
     freeze_startup_objects()  # as the bot process does once it has started (bot.app)
     bot = Bot("123456:BENCH", session=RecordingSession(record=False))
 
-    def conversation(i: int) -> list[object]:
+    def conversation(i: int, message_id: int = 1) -> list[object]:
         identity, (patient,) = people[i]
         slot = slots[i]
         doctor = next(d for d in doctors if d.id == slot.doctor_id)
@@ -121,7 +122,7 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
             BookCb(step=BookStep.CONFIRM, day=day, slot_id=slot.id, **chosen),
         ]
         return [message_update(user, "Запись к врачу", bot=bot),
-                *(callback_update(user, s.pack(), message_id=1, bot=bot) for s in steps)]
+                *(callback_update(user, s.pack(), message_id=message_id, bot=bot) for s in steps)]
 
     # Built before the clock starts, as the baseline's are: the figure is the bot's, not the fakes'.
     conversations = [conversation(i) for i in range(WARMUP + PATIENTS)]
@@ -142,6 +143,11 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
         return await _steps(rounds, lambda j, step: dp.feed_update(bot, conversations[j][step]))  # type: ignore[arg-type]
     if mode == "paired":
         return await _paired(rounds, patient, booked)
+    if mode == "cpu":
+        # The same buttons again, pressed on another message each round (Telegram answers a button once).
+        again = [[conversation(j, message_id=2 + r) for j in range(WARMUP + PATIENTS)] for r in range(CPU_ROUNDS - 1)]
+        return await _cpu_per_step(rounds, [conversations, *again],
+                                   lambda update: dp.feed_update(bot, update))  # type: ignore[arg-type]
     start = time.perf_counter()
     for batch in rounds:
         await asyncio.gather(*(patient(j) for j in batch))
@@ -242,6 +248,37 @@ async def _paired(rounds: list[range], patient: Callable[[int], Awaitable[None]]
         echo.close()
     return {"updates_per_s": PATIENTS * STEPS / bot_seconds, "bare_updates_per_s": PATIENTS * STEPS / echo_seconds,
             "booked": await booked()}
+
+
+async def _cpu_per_step(rounds: list[range], runs: list[list[list[object]]],
+                        feed: Callable[[object], Awaitable[object]]) -> dict[str, float]:
+    """A diagnostic, not printed by ``run()``: this thread's CPU time per update of each step, and of the
+    echo's updates in this process, in µs. Every patient takes step k before anyone takes step k + 1,
+    in batches of thirty; a step served from memory is run ``CPU_ROUNDS`` times and the least taken
+    (so is the echo's), the booking once. For comparing two versions of a step: on this shared machine
+    CPU time moves less than wall time, though a neighbour still moves it."""
+    echo = _Echo()
+    await echo.feed(echo.updates(WARMUP))
+    echo_runs: list[float] = []
+    result: dict[str, float] = {}
+
+    async def cpu_us(batches: list[list[object]], step_feed: Callable[[object], Awaitable[object]]) -> float:
+        start = time.thread_time()
+        for batch in batches:
+            await asyncio.gather(*(step_feed(update) for update in batch))
+        return (time.thread_time() - start) / sum(map(len, batches)) * 1e6
+
+    for step in range(STEPS):
+        times = []
+        for run in runs if step < STEPS - 1 else runs[:1]:
+            updates = echo.updates(PATIENTS)
+            echo_runs.append(await cpu_us([updates[i:i + CONCURRENCY] for i in range(0, PATIENTS, CONCURRENCY)],
+                                          lambda u: echo.dp.feed_update(echo.bot, u)))  # type: ignore[arg-type]
+            times.append(await cpu_us([[run[j][step] for j in batch] for batch in rounds], feed))
+        result[f"step{step}"] = min(times)
+    result["echo"] = min(echo_runs)
+    result["ratio"] = result["echo"] * STEPS / sum(result[f"step{k}"] for k in range(STEPS))
+    return result
 
 
 def _child(variant: str) -> dict[str, float]:
