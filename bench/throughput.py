@@ -255,8 +255,9 @@ async def _cpu_per_step(rounds: list[range], runs: list[list[list[object]]],
     """A diagnostic, not printed by ``run()``: this thread's CPU time per update of each step, and of the
     echo's updates in this process, in µs. Every patient takes step k before anyone takes step k + 1,
     in batches of thirty; a step served from memory is run ``CPU_ROUNDS`` times and the least taken
-    (so is the echo's), the booking once. For comparing two versions of a step: on this shared machine
-    CPU time moves less than wall time, though a neighbour still moves it."""
+    (so is the echo's), the first update (who is this, read once) and the booking once. For comparing
+    two versions of a step: on this shared machine CPU time moves less than wall time, though a
+    neighbour still moves it."""
     echo = _Echo()
     await echo.feed(echo.updates(WARMUP))
     echo_runs: list[float] = []
@@ -270,7 +271,7 @@ async def _cpu_per_step(rounds: list[range], runs: list[list[list[object]]],
 
     for step in range(STEPS):
         times = []
-        for run in runs if step < STEPS - 1 else runs[:1]:
+        for run in runs if 0 < step < STEPS - 1 else runs[:1]:
             updates = echo.updates(PATIENTS)
             echo_runs.append(await cpu_us([updates[i:i + CONCURRENCY] for i in range(0, PATIENTS, CONCURRENCY)],
                                           lambda u: echo.dp.feed_update(echo.bot, u)))  # type: ignore[arg-type]

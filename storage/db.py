@@ -136,20 +136,24 @@ class Database:
         as ``write()``; elsewhere in ``write()``'s session. The service must ``commit()`` or it rolls back."""
         if not isinstance(self.engine.dialect.loaded_dbapi, InlineDBAPI):
             async with self.write() as uow:
-                unit = DirectUnitOfWork(uow.session)
-                yield unit
-                uow.committed = unit.committed  # the listeners hear of it as of any write
+                in_session = DirectUnitOfWork(uow.session)
+                yield in_session
+                uow.committed = in_session.committed  # the listeners hear of it as of any write
             return
-        async with self._write_lock or nullcontext():
-            raw = await self.engine.raw_connection()
-            transaction = DirectTransaction(cast(InlineConnection, raw.dbapi_connection), self.engine.dialect)
-            unit = DirectUnitOfWork(transaction)
-            try:
-                yield unit
-            finally:
-                await give_back(self.engine, raw, transaction)
-        if unit.committed:
-            self._tell_listeners(changes_of(transaction), outbox_written=False)
+        unit: DirectUnitOfWork | None = None
+        try:
+            async with self._write_lock or nullcontext():
+                raw = await self.engine.raw_connection()
+                transaction = DirectTransaction(cast(InlineConnection, raw.dbapi_connection), self.engine.dialect)
+                unit = DirectUnitOfWork(transaction)
+                try:
+                    yield unit
+                finally:
+                    await give_back(self.engine, raw, transaction)
+        finally:
+            # Committed is committed, whatever giving the connection back did after it.
+            if unit is not None and unit.committed:
+                self._tell_listeners(changes_of(transaction), outbox_written=False)
 
     def _tell_listeners(self, changes: Changes, *, outbox_written: bool) -> None:
         if outbox_written and self.on_outbox is not None:

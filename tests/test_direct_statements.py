@@ -4,6 +4,7 @@ unit of work's, or the booking's own with no session (``Database.direct_write``)
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -13,10 +14,12 @@ import pytest
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
+import storage.db
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
 from core.people import portal_appointment
 from storage.changes import SlotChange
 from storage.db import Database
+from storage.direct import give_back
 from storage.models import Appointment, AuditEntry, Slot
 from storage.repositories.login import who_is
 from storage.repositories.schedule import _APPOINTMENT_COLUMNS
@@ -126,6 +129,29 @@ async def test_the_views_hear_of_a_booking_once_it_is_committed_only(db: Databas
     assert heard == [[change]]
     async with db.read() as uow:
         assert (await uow.slots.get(dropped.id)).status == SlotStatus.FREE  # type: ignore[union-attr]
+
+
+async def test_the_views_hear_of_a_committed_booking_even_if_giving_the_connection_back_is_cut_short(
+        sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a connection beyond the pool's size awaits aiosqlite after the commit: cancelled there,
+    the booking is committed all the same, and the views must not keep showing its time as free."""
+    heard: list[list[SlotChange] | None] = []
+    sqlite_db.listen_slots(heard.append)
+    identity, (patient,) = await factories.account(sqlite_db, 1, T0)
+    _, (doctor,) = await factories.clinic(sqlite_db)
+    (slot,) = await factories.slots(sqlite_db, doctor, START, 1)
+    heard.clear()
+
+    async def cut_short(*args: Any) -> None:
+        await give_back(*args)
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(storage.db, "give_back", cut_short)
+    with pytest.raises(asyncio.CancelledError):
+        async with sqlite_db.direct_write() as uow:
+            change = await uow.book_free(slot.id, patient.id, identity.require_account(), T0, T0 + timedelta(days=14))
+            await uow.commit()
+    assert heard == [[change]]
 
 
 @pytest.mark.parametrize("unit", ["session", "own transaction"])
