@@ -42,6 +42,16 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[collections.Counter[str]]
     yield counted
 
 
+def _assert_the_writer_is_free(db: Database) -> None:
+    """Another process can take SQLite's writer at once: nothing of ours holds it."""
+    probe = sqlite3.connect(db.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    finally:
+        probe.close()
+
+
 async def _pool_warmed(db: Database, trips: collections.Counter[str]) -> None:
     """Open the pool's connection first: opening one is aiosqlite's work, on its thread."""
     async with db.read() as uow:
@@ -277,12 +287,7 @@ async def test_a_write_cancelled_while_it_waits_for_a_lock_leaves_nothing_behind
         if other.in_transaction:
             other.execute("ROLLBACK")
     await asyncio.sleep(0.3)  # were the statement still running on the thread, it would now take the lock
-    probe = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")  # the writer is free
-        probe.execute("ROLLBACK")
-    finally:
-        probe.close()
+    _assert_the_writer_is_free(sqlite_db)
     async with sqlite_db.write() as uow:
         uow.audit.record(T0, "after")
         await uow.commit()
@@ -328,12 +333,7 @@ async def test_a_connection_whose_rollback_failed_is_not_handed_out_again(
             await direct.audit.write_pending()  # BEGIN IMMEDIATE: the writer is taken
             raise RuntimeError("the handler failed before the commit")
     monkeypatch.setattr(sqlite_driver.InlineConnection, "end_on_loop", rollback)
-    probe = sqlite3.connect(sqlite_db.engine.url.database or "", timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")  # the writer is free: the connection was closed, and SQLite undid its work
-        probe.execute("ROLLBACK")
-    finally:
-        probe.close()
+    _assert_the_writer_is_free(sqlite_db)  # the connection was closed, and SQLite undid its work
     async with sqlite_db.direct_write() as direct:
         direct.audit.record(T0, "kept")
         await direct.commit()
