@@ -6,7 +6,10 @@ worker thread, so each handler it tries costs a thread round trip; a ``Filter`` 
 
 from __future__ import annotations
 
-from aiogram.filters import Filter
+from typing import Any
+
+from aiogram import Bot
+from aiogram.filters import Command, CommandStart, Filter
 from aiogram.types import Message
 
 from bot.texts import common
@@ -37,3 +40,25 @@ class Typed(Filter):
 
 
 TYPED = Typed()
+
+
+class _NotACommandFirst:
+    """Mixed in before aiogram's ``Command``: a message that is no command at all is turned away
+    before aiogram parses it, which it does by raising and catching an exception. A tap on a menu
+    button was tried against eight command handlers on its way to its own."""
+
+    prefix: str
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+        text = (message.text or message.caption or "").lstrip() if isinstance(message, Message) else ""
+        if not text or text[0] not in self.prefix:
+            return False
+        return await super().__call__(message, bot)  # type: ignore[misc, no-any-return]
+
+
+class Cmd(_NotACommandFirst, Command):
+    """``Command``, turning away what is no command at once."""
+
+
+class CmdStart(_NotACommandFirst, CommandStart):
+    """``CommandStart``, turning away what is no command at once."""

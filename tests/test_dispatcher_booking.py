@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.filters import Filter
+from aiogram.filters import Command, CommandStart, Filter
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.container import build_container
 from bot.dispatcher import ROUTERS, build_dispatcher
+from bot.filters import Cmd, CmdStart
 from bot.keyboards.callbacks import BookCb, BookStep
 from bot.routing import ConversationRouter
 from bot.texts.common import SOMETHING_WRONG
@@ -118,3 +119,22 @@ async def test_a_router_turns_away_buttons_and_updates_it_has_no_handler_for() -
     assert tried.seen == []
     assert await dp.feed_update(bot, callback_update(7, _Mine(n=2).pack(), message_id=1, bot=bot)) == "handled 2"
     assert tried.seen == ["mine:2"]
+
+
+async def test_command_filters_turn_away_what_aiogrammes_would_and_nothing_else() -> None:
+    """Handlers use ``Cmd`` / ``CmdStart`` (``bot.filters``): what is no command is turned away before
+    aiogram parses it; everything else must come out as aiogram's own filters say."""
+    bot = Bot("123456:TEST", session=RecordingSession(record=False))
+    texts = ["/book", "/book@test_bot", "/book@other_bot", "/BOOK", "  /book now", "/booking", "!book", "book",
+             "Запись к врачу", "", "/start", "/start payload", "/start@test_bot", "/"]
+    pairs = [(Cmd("book"), Command("book")), (Cmd("book", ignore_case=True), Command("book", ignore_case=True)),
+             (Cmd("book", prefix="/!"), Command("book", prefix="/!")), (CmdStart(), CommandStart())]
+    matched = 0
+    for text in texts:
+        message = message_update(1, text, bot=bot).message
+        assert message is not None
+        for ours, theirs in pairs:
+            expected = await theirs(message, bot)
+            assert await ours(message, bot) == expected, (text, str(theirs))
+            matched += bool(expected)
+    assert matched >= 8  # the commands themselves do match

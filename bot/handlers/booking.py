@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import MenuButton
+from bot.filters import Cmd, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import BookCb, BookStep
@@ -36,7 +35,7 @@ async def _specialties(message: Message, patient: Person, page: int, schedule: S
         await message.answer(text, reply_markup=markup)
 
 
-@router.message(Command("book"))
+@router.message(Cmd("book"))
 @router.message(MenuButton(common.BTN_BOOK))
 async def start(message: Message, identity: Identity, booking: BookingService, schedule: ScheduleService) -> None:
     people, chosen = await booking.start(identity)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import MenuButton
+from bot.filters import Cmd, MenuButton
 from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_add_form, begin_fix_form, begin_owner_form
 from bot.keyboards import cardfile as kb
@@ -22,7 +21,7 @@ from core.visits import VisitsService
 router = ConversationRouter(name=__name__)
 
 
-@router.message(Command("cardfile"))
+@router.message(Cmd("cardfile"))
 @router.message(MenuButton(common.BTN_CARDFILE))
 async def show(message: Message, identity: Identity, state: FSMContext, cardfile: CardFileService) -> None:
     await state.clear()

@@ -6,11 +6,11 @@ moderator button gets «недоступно» and nothing changes.
 
 from __future__ import annotations
 
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import TYPED, MenuButton
+from bot.filters import TYPED, Cmd, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import moderation as kb
 from bot.keyboards.callbacks import ModAction, ModCb
@@ -25,7 +25,7 @@ from core.moderation import ModerationService
 router = ConversationRouter(name=__name__)
 
 
-@router.message(Command("moderation"))
+@router.message(Cmd("moderation"))
 @router.message(MenuButton(common.BTN_MODERATION))
 async def queue(message: Message, identity: Identity, moderation: ModerationService) -> None:
     people = await moderation.pending(identity)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.filters import TYPED, MenuButton
+from bot.filters import TYPED, Cmd, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards.callbacks import RulesCb
 from bot.routing import ConversationRouter
@@ -32,7 +32,7 @@ def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-@router.message(Command("rules"))
+@router.message(Cmd("rules"))
 @router.message(MenuButton(common.BTN_RULES))
 async def show(message: Message, identity: Identity, rules: RulesService) -> None:
     current = await rules.show(identity)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import MenuButton
+from bot.filters import Cmd, CmdStart, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import login as kb
 from bot.keyboards.callbacks import LoginCb
@@ -30,14 +29,14 @@ async def show_entry(message: Message, identity: Identity, consent_text: str, es
         await message.answer(common.MENU, reply_markup=kb.main_menu(identity))
 
 
-@router.message(CommandStart())
+@router.message(CmdStart())
 async def start(message: Message, identity: Identity, state: FSMContext, consent_text: str,
                 esia_enabled: bool) -> None:
     await state.clear()
     await show_entry(message, identity, consent_text, esia_enabled)
 
 
-@router.message(Command("menu"))
+@router.message(Cmd("menu"))
 @router.message(MenuButton(common.BTN_MENU))
 async def menu(message: Message, identity: Identity, state: FSMContext, consent_text: str,
                esia_enabled: bool) -> None:
@@ -45,7 +44,7 @@ async def menu(message: Message, identity: Identity, state: FSMContext, consent_
     await show_entry(message, identity, consent_text, esia_enabled)
 
 
-@router.message(Command("help"))
+@router.message(Cmd("help"))
 @router.message(MenuButton(common.BTN_HELP))
 async def help_(message: Message) -> None:
     await message.answer(common.HELP)
@@ -67,7 +66,7 @@ async def consent_declined(query: CallbackQuery) -> None:
     await msg.answer(login.CONSENT_DECLINED)
 
 
-@router.message(Command("privacy"))
+@router.message(Cmd("privacy"))
 async def privacy(message: Message, identity: Identity, consent_text: str) -> None:
     if not identity.consented:
         await message.answer(consent_text, reply_markup=kb.consent())
@@ -84,7 +83,7 @@ async def withdraw(query: CallbackQuery, identity: Identity, access: AccessServi
     await msg.answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
 
 
-@router.message(Command("logout"))
+@router.message(Cmd("logout"))
 async def logout(message: Message, identity: Identity, access: AccessService, state: FSMContext) -> None:
     await state.clear()
     if await access.logout(identity):
