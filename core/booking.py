@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from core import slot_events
 from core.catalog import DoctorInfo
@@ -22,7 +22,7 @@ from core.errors import (
 )
 from core.free_times import FreeTime
 from core.identity import Identity
-from core.people import ensure_may_act, own_person, portal_appointment
+from core.people import ensure_may_act, own_person, portal_appointment_values
 from core.rules import current
 from core.views import Views
 from storage.db import Database
@@ -113,19 +113,21 @@ class BookingService:
         patient = await self.views.people.person(account_id, patient_id)
         ensure_may_act(patient)
         rules = await self.views.rules.get()
-        appointment = await self._take(identity, patient, account_id, slot_id, now)
-        if appointment is None:
+        taken = await self._take(identity, patient, account_id, slot_id, now)
+        if taken is None:
             await self._refuse(account_id, patient.id, slot_id, now)
-        doctor = await self.catalog.doctor(appointment.doctor_id)
+        appointment_id, appointment = taken
+        doctor = await self.catalog.doctor(appointment["doctor_id"])
+        starts_at = appointment["starts_at"]
         return AppointmentView(
-            appointment.id, patient.id, patient.full_name, doctor, appointment.starts_at,
-            appointment.source, appointment.status, True,
-            cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff),
+            appointment_id, patient.id, patient.full_name, doctor, starts_at, appointment["source"],
+            appointment["status"], True, cancel_deadline(starts_at, doctor.org.timezone, rules.cancel_cutoff),
         )
 
     async def _take(self, identity: Identity, patient: Person, account_id: int, slot_id: int,
-                    now: datetime) -> Appointment | None:
-        """The booking's one write transaction; None if the slot could not be taken."""
+                    now: datetime) -> tuple[int, dict[str, Any]] | None:
+        """The booking's one write transaction: the appointment's id and columns, or None if the slot
+        could not be taken."""
         async with self.db.direct_write() as uow:
             # R7: one conditional UPDATE decides: the slot is free and in the window, the person is
             # this account's and confirmed, and has no other future visit to this doctor. A held
@@ -133,12 +135,13 @@ class BookingService:
             slot = await uow.book_free(slot_id, patient.id, account_id, now, now + self.horizon)
             if slot is None:
                 return None
-            appointment = await uow.insert_appointment(
-                portal_appointment(patient, account_id, slot.slot_id, slot.doctor_id, slot.starts_at, now))
+            appointment = portal_appointment_values(patient, account_id, slot.slot_id, slot.doctor_id,
+                                                    slot.starts_at, now)
+            appointment_id = await uow.insert_appointment(appointment)
             uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
-                             subject=f"appointment:{appointment.id}")
+                             subject=f"appointment:{appointment_id}")
             await uow.commit()
-        return appointment
+        return appointment_id, appointment
 
     async def appointment(self, identity: Identity, appointment_id: int) -> AppointmentView:
         account_id = identity.require_account()

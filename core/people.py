@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, Sex
 from core.errors import NotFound, PersonNotConfirmed
@@ -65,13 +66,19 @@ async def own_person(uow: UnitOfWork, account_id: int, patient_id: int) -> Patie
     return patient
 
 
+def portal_appointment_values(patient: Patient | Person, account_id: int, slot_id: int, doctor_id: int,
+                              starts_at: datetime, now: datetime) -> dict[str, Any]:
+    """A booking made here for a person of the account's card file (R5, R11): the appointment's
+    columns, for a plain INSERT (an ORM object costs more to make than the booking's UPDATE)."""
+    return {
+        "slot_id": slot_id, "doctor_id": doctor_id, "starts_at": starts_at, "patient_id": patient.id,
+        "made_by_account_id": account_id, "source": AppointmentSource.PORTAL, "status": AppointmentStatus.ACTIVE,
+        "created_at": now,
+        # R22: the person's identity travels with the booking, so their own ESIA account shows it.
+        "patient_oms": patient.oms_policy, "patient_snils": patient.snils,
+    }
+
+
 def portal_appointment(patient: Patient | Person, account_id: int, slot_id: int, doctor_id: int, starts_at: datetime,
                        now: datetime) -> Appointment:
-    """A booking made here for a person of the account's card file (R5, R11)."""
-    return Appointment(
-        slot_id=slot_id, doctor_id=doctor_id, starts_at=starts_at, patient_id=patient.id,
-        made_by_account_id=account_id, source=AppointmentSource.PORTAL, status=AppointmentStatus.ACTIVE,
-        created_at=now,
-        # R22: the person's identity travels with the booking, so their own ESIA account shows it.
-        patient_oms=patient.oms_policy, patient_snils=patient.snils,
-    )
+    return Appointment(**portal_appointment_values(patient, account_id, slot_id, doctor_id, starts_at, now))

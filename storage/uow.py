@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.changes import SlotChange
 from storage.direct import Target
-from storage.models import Appointment
 from storage.repositories.audit import AuditRepo, AuditTrail
 from storage.repositories.clinic import ClinicRepo
 from storage.repositories.login import LoginRepo
@@ -57,8 +58,8 @@ class DirectUnitOfWork:
                         latest: datetime) -> SlotChange | None:
         return await book_free(self.target, slot_id, patient_id, account_id, now, latest)
 
-    async def insert_appointment(self, appointment: Appointment) -> Appointment:
-        return await insert_appointment(self.target, appointment)
+    async def insert_appointment(self, values: Mapping[str, Any]) -> int:
+        return await insert_appointment(self.target, values)
 
     async def commit(self) -> None:
         await self.audit.write_pending()

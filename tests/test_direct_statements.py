@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 import storage.db
 from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
-from core.people import portal_appointment
+from core.people import portal_appointment, portal_appointment_values
 from storage.changes import SlotChange
 from storage.db import Database
 from storage.direct import give_back
@@ -37,12 +37,12 @@ async def _booked(db: Database) -> tuple[int, Any, Any, Slot]:
     async with db.direct_write() as uow:
         change = await uow.book_free(slot.id, patient.id, identity.require_account(), T0, T0 + timedelta(days=14))
         assert change is not None
-        appointment = await uow.insert_appointment(
-            portal_appointment(patient, identity.require_account(), change.slot_id, change.doctor_id,
-                               change.starts_at, T0))
+        appointment_id = await uow.insert_appointment(
+            portal_appointment_values(patient, identity.require_account(), change.slot_id, change.doctor_id,
+                                      change.starts_at, T0))
         uow.audit.record(T0, "appointment.booked", actor=1, details={"слот": 1, "when": "утро"})
         await uow.commit()
-    return appointment.id, change, patient, twin
+    return appointment_id, change, patient, twin
 
 
 async def test_what_a_booking_returns_is_what_sqlalchemy_returns(db: Database) -> None:
@@ -159,13 +159,13 @@ async def test_an_error_is_sqlalchemys_names_no_parameters_and_undoes_the_transa
         sqlite_db: Database, unit: str) -> None:
     identity, (patient,) = await factories.account(sqlite_db, 1, T0, snils="11223344595")
     # No such slot: the foreign key refuses it.
-    orphan = portal_appointment(patient, identity.require_account(), 999_999, 1, START, T0)
+    orphan = portal_appointment_values(patient, identity.require_account(), 999_999, 1, START, T0)
     with pytest.raises(IntegrityError) as raised:
         if unit == "session":
             async with sqlite_db.write() as uow:
                 uow.audit.record(T0, "kept only if the transaction commits")
                 await uow.audit.write_pending()
-                await uow.appointments.insert(orphan)
+                await uow.appointments.insert(Appointment(**orphan))
         else:
             async with sqlite_db.direct_write() as direct:
                 direct.audit.record(T0, "kept only if the transaction commits")
@@ -175,6 +175,15 @@ async def test_an_error_is_sqlalchemys_names_no_parameters_and_undoes_the_transa
     async with sqlite_db.read() as uow:
         assert await uow.audit.recent() == []
         assert list(await uow.session.scalars(select(Appointment.id))) == []
+
+
+async def test_a_misspelt_column_of_a_new_appointment_is_refused_not_left_null(sqlite_db: Database) -> None:
+    identity, (patient,) = await factories.account(sqlite_db, 1, T0)
+    values = portal_appointment_values(patient, identity.require_account(), 1, 1, START, T0)
+    values["patient_snlis"] = values.pop("patient_snils")
+    with pytest.raises(ValueError, match="patient_snlis"):
+        async with sqlite_db.direct_write() as uow:
+            await uow.insert_appointment(values)
 
 
 def test_a_person_snapshot_holds_every_column_of_a_patient() -> None:

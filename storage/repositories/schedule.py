@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -61,13 +61,16 @@ async def book_free(target: Target, slot_id: int, patient_id: int, account_id: i
     }), SlotStatus.BOOKED)
 
 
-async def insert_appointment(target: Target, appointment: Appointment) -> Appointment:
+async def insert_appointment(target: Target, values: Mapping[str, Any]) -> int:
     """Write a new appointment with one INSERT, outside the session: bookings hold SQLite's one
     writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits after in
-    the same transaction. The object stays detached, with its id set."""
-    values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
-    ((appointment.id,),) = await _INSERT_APPOINTMENT.rows(target, values)
-    return appointment
+    the same transaction. Columns not in ``values`` are NULL. Its id."""
+    unknown = values.keys() - _APPOINTMENT_COLUMNS
+    if unknown:
+        raise ValueError(f"appointments has no column {', '.join(sorted(unknown))}")
+    row = {name: values.get(name) for name in _APPOINTMENT_COLUMNS}
+    ((appointment_id,),) = await _INSERT_APPOINTMENT.rows(target, row)
+    return int(appointment_id)
 
 
 def _noted(target: Target, row: Any, new: SlotStatus) -> SlotChange | None:
@@ -161,7 +164,10 @@ class AppointmentRepo:
         self.session = session
 
     async def insert(self, appointment: Appointment) -> Appointment:
-        return await insert_appointment(self.session, appointment)
+        """``insert_appointment`` of a new object's values; it stays detached, with its id set."""
+        appointment.id = await insert_appointment(
+            self.session, {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS})
+        return appointment
 
     async def get(self, appointment_id: int) -> Appointment | None:
         return await self.session.get(Appointment, appointment_id)
