@@ -81,4 +81,5 @@ def portal_appointment_values(patient: Patient | Person, account_id: int, slot_i
 
 def portal_appointment(patient: Patient | Person, account_id: int, slot_id: int, doctor_id: int, starts_at: datetime,
                        now: datetime) -> Appointment:
+    """The same booking as an ORM object, for a unit of work that goes on using it (the waitlist's)."""
     return Appointment(**portal_appointment_values(patient, account_id, slot_id, doctor_id, starts_at, now))

@@ -133,7 +133,9 @@ async def test_command_filters_turn_away_what_aiogrammes_would_and_nothing_else(
     for text in texts:
         message = message_update(1, text, bot=bot).message
         assert message is not None
+        as_caption = message.model_copy(update={"text": None, "caption": text or None})  # a photo's caption
         for ours, theirs in pairs:
+            assert await ours(as_caption, bot) == await theirs(as_caption, bot), (text, "caption")
             expected = await theirs(message, bot)
             assert await ours(message, bot) == expected, (text, str(theirs))
             matched += bool(expected)
