@@ -78,6 +78,12 @@ class _Compiled:
                      for convert, value in zip(self.results, raw, strict=True))
 
 
+def _as_sqlalchemys(sql: str, error: Exception, dialect: Dialect) -> Exception:
+    """``error`` as the engine would raise it: sqlalchemy.exc.IntegrityError and the like (a value a
+    column's type refuses: StatementError), with no parameters."""
+    return exc.DBAPIError.instance(sql, None, error, sqlite3.Error, hide_parameters=True, dialect=dialect)
+
+
 class DirectTransaction:
     """A write transaction on a pooled SQLite connection, with no session: its statements are all
     direct ones. A session, its connection, its transaction and its commit cost ~0.2 ms of CPU around
@@ -101,8 +107,7 @@ class DirectTransaction:
         try:
             await self.driver.end_on_loop(commit)
         except Exception as error:
-            raise exc.DBAPIError.instance("COMMIT" if commit else "ROLLBACK", None, error, sqlite3.Error,
-                                          hide_parameters=True, dialect=self.dialect) from error
+            raise _as_sqlalchemys("COMMIT" if commit else "ROLLBACK", error, self.dialect) from error
 
 
 # Where a direct statement runs: a session's transaction, or a transaction of its own.
@@ -153,10 +158,7 @@ class DirectStatement:
         try:
             rows = await driver.execute_on_loop(compiled.sql, compiled.bound(values))
         except Exception as error:
-            # As the engine would raise it: sqlalchemy.exc.IntegrityError and the like (a value the
-            # column's type refuses: StatementError), no parameters.
-            raise exc.DBAPIError.instance(compiled.sql, None, error, sqlite3.Error, hide_parameters=True,
-                                          dialect=dialect) from error
+            raise _as_sqlalchemys(compiled.sql, error, dialect) from error
         return [compiled.row(row) for row in rows]
 
     async def execute_each(self, target: Target, many: Sequence[Mapping[str, Any]]) -> None:

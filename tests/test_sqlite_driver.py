@@ -42,6 +42,15 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[collections.Counter[str]]
     yield counted
 
 
+async def _audited_after(db: Database, action: str) -> list[str]:
+    """Write one audit row ``action`` in a transaction of its own; the audit log's actions after it."""
+    async with db.write() as uow:
+        uow.audit.record(T0, action)
+        await uow.commit()
+    async with db.read() as uow:
+        return [e.action for e in await uow.audit.recent()]
+
+
 def _assert_the_writer_is_free(db: Database) -> None:
     """Another process can take SQLite's writer at once: nothing of ours holds it."""
     probe = sqlite3.connect(db.engine.url.database or "", timeout=0, isolation_level=None)
@@ -196,11 +205,7 @@ async def test_a_lock_held_past_the_timeout_is_an_error_and_the_connection_still
             async with sqlite_db.write() as uow:
                 uow.audit.record(T0, "never")
                 await uow.commit()
-    async with sqlite_db.write() as uow:
-        uow.audit.record(T0, "later")
-        await uow.commit()
-    async with sqlite_db.read() as uow:
-        assert [e.action for e in await uow.audit.recent()] == ["later"]
+    assert await _audited_after(sqlite_db, "later") == ["later"]
 
 
 async def test_rows_written_one_by_one_outside_a_transaction_are_not_written_twice(
@@ -288,11 +293,7 @@ async def test_a_write_cancelled_while_it_waits_for_a_lock_leaves_nothing_behind
             other.execute("ROLLBACK")
     await asyncio.sleep(0.3)  # were the statement still running on the thread, it would now take the lock
     _assert_the_writer_is_free(sqlite_db)
-    async with sqlite_db.write() as uow:
-        uow.audit.record(T0, "after")
-        await uow.commit()
-    async with sqlite_db.read() as uow:
-        assert [e.action for e in await uow.audit.recent()] == ["after"]
+    assert await _audited_after(sqlite_db, "after") == ["after"]
 
 
 async def test_a_connection_the_pool_does_not_keep_is_closed_for_good(
