@@ -6,13 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database
-from tests.e2e.harness import ROOT, BotProcess
+from tests.e2e.harness import ROOT, SCENES, BotProcess, next_moment
 from tests.fake_telegram.server import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
@@ -25,21 +26,44 @@ async def fake_api() -> AsyncIterator[FakeTelegramServer]:
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrated once with the demo clinics; each test starts from a copy, not from scratch."""
-    folder = tmp_path_factory.mktemp("template")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
-        env={**os.environ, "BOT_TOKEN": "1:template", "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}"},
-    )
-    assert result.returncode == 0, result.stderr
-    return folder / "bot.sqlite3"
+def scene_offsets() -> dict[str, int]:
+    """Seconds from the wall clock to each scene, fixed once so every test of a scene shares its template."""
+    now = datetime.now(UTC)
+    return {name: 0 if moment is None else int((next_moment(*moment, now) - now).total_seconds())
+            for name, moment in SCENES.items()}
 
 
 @pytest.fixture
-async def bot_process(fake_api: FakeTelegramServer, tmp_path: Path, template_db: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(fake_api, tmp_path, {})
-    shutil.copyfile(template_db, process.db_path)
+def scene(request: pytest.FixtureRequest, scene_offsets: dict[str, int]) -> int:
+    """The clock offset of the test's scene: the wall clock unless the test is parametrized with one."""
+    return scene_offsets[getattr(request, "param", "now")]
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """Migrated with the demo clinics once per scene clock; each test starts from a copy, not from scratch."""
+    made: dict[int, Path] = {}
+
+    def for_offset(offset: int) -> Path:
+        if offset not in made:
+            folder = tmp_path_factory.mktemp("template")
+            result = subprocess.run(
+                [sys.executable, "-m", "bot", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                check=False, env={**os.environ, "BOT_TOKEN": "1:template", "CLOCK_OFFSET_SECONDS": str(offset),
+                                  "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}"},
+            )
+            assert result.returncode == 0, result.stderr
+            made[offset] = folder / "bot.sqlite3"
+        return made[offset]
+
+    return for_offset
+
+
+@pytest.fixture
+async def bot_process(fake_api: FakeTelegramServer, tmp_path: Path, template_db: Callable[[int], Path],
+                      scene: int) -> AsyncIterator[BotProcess]:
+    process = BotProcess(fake_api, tmp_path, {}, clock_offset=scene)
+    shutil.copyfile(template_db(scene), process.db_path)
     try:
         yield process
     finally:

@@ -8,12 +8,36 @@ import signal
 import socket
 import sys
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.fake_telegram.server import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSENT_VERSION = "test-1"  # the version tests/factories.py records
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+# Moments of the week a scene may be set at (Moscow time, weekday 0 = Monday): tests whose
+# outcome depends on the calendar (the cancel cutoff, the first free day) run at each of them.
+SCENES: dict[str, tuple[int, day_time] | None] = {
+    "now": None,
+    "friday-23:30": (4, day_time(23, 30)),
+    "sunday-17:59": (6, day_time(17, 59)),
+}
+AT_ANY_HOUR = pytest.mark.parametrize("scene", list(SCENES), indirect=True)
+
+
+def next_moment(weekday: int, at: day_time, after: datetime) -> datetime:
+    """The first such Moscow weekday and time after ``after``."""
+    local = after.astimezone(MOSCOW)
+    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+    moment = datetime.combine(day, at, MOSCOW)
+    return moment if moment > after else moment + timedelta(days=7)
 
 
 def free_port() -> int:
@@ -23,8 +47,12 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, api: FakeTelegramServer, folder: Path, base_env: dict[str, str]) -> None:
+    def __init__(self, api: FakeTelegramServer, folder: Path, base_env: dict[str, str], *,
+                 clock_offset: int = 0) -> None:
         self.api = api
+        # The scene's clock: the bot, its admin commands and the test's own set-up all read
+        # wall time shifted by this many seconds (CLOCK_OFFSET_SECONDS).
+        self.clock_offset = clock_offset
         self.folder = folder
         self.db_path = folder / "bot.sqlite3"
         self.database_url = f"sqlite+aiosqlite:///{self.db_path}"
@@ -52,6 +80,7 @@ class BotProcess:
             "OUTBOX_POLL_SECONDS": "0.3",
             "OFFER_CHECK_SECONDS": "1",
             "SEND_PER_CHAT_INTERVAL": "0.05",
+            "CLOCK_OFFSET_SECONDS": str(self.clock_offset),
         })
         env.update(self.base_env)
         env.update(extra or {})
@@ -68,8 +97,16 @@ class BotProcess:
         output, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
         return int(proc.returncode or 0), output.decode(errors="replace")
 
-    async def start(self, extra_env: dict[str, str] | None = None, timeout: float = 45.0) -> None:
+    def now(self) -> datetime:
+        """The scene's time, as the bot reads it when started without ``clock_at``."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    async def start(self, extra_env: dict[str, str] | None = None, timeout: float = 45.0, *,
+                    clock_at: datetime | None = None) -> None:
+        """Starts the bot; ``clock_at`` sets its clock to that moment (it runs on from there)."""
         self._extra = dict(extra_env or {})
+        if clock_at is not None:
+            self._extra["CLOCK_OFFSET_SECONDS"] = str(int((clock_at - datetime.now(UTC)).total_seconds()))
         polls_before = self._polls()
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from core.enums import OfferStatus, WaitlistStatus
 from storage.db import Database
 from storage.models import Offer, WaitlistEntry
 from tests.e2e import world
-from tests.e2e.harness import BotProcess
+from tests.e2e.harness import AT_ANY_HOUR, BotProcess
 from tests.fake_telegram.server import FakeTelegramServer
 from tests.fake_telegram.user import ScriptedUser
 
@@ -40,14 +40,17 @@ async def queue_for(user: ScriptedUser, *, any_doctor: bool = False) -> None:
 
 
 async def free_one(bot: BotProcess, db: Database, index: int = 0) -> None:
-    appointment, slot = (await world.registry_bookings(db, BOOKED_DOCTOR))[index]
+    """The registry cancels one of its bookings from tomorrow on: still ahead when a test moves the clock hours on."""
+    later = [(a, s) for a, s in await world.registry_bookings(db, BOOKED_DOCTOR)
+             if s.starts_at.replace(tzinfo=UTC) > bot.now() + timedelta(days=1)]
+    appointment, slot = later[index]
     await world.import_fhir(bot, world.cancelled_at_registry(appointment, slot), f"cancel-{appointment.id}.json")
 
 
 async def test_queue_then_cancellation_elsewhere_then_confirm(fake_api: FakeTelegramServer, bot_process: BotProcess,
                                                               bot_db: Database) -> None:
     """R8–R11: queued; the registry cancels; the offer arrives within a second; «Подтвердить» books it."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2001, "Анна")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2001, "Анна")
     await bot_process.start()
     await queue_for(anna)
     assert "место в очереди: 1" in anna.last_message.text  # type: ignore[union-attr]
@@ -73,7 +76,7 @@ async def test_queue_then_cancellation_elsewhere_then_confirm(fake_api: FakeTele
 async def test_three_declines_remove_from_the_queue(fake_api: FakeTelegramServer, bot_process: BotProcess,
                                                     bot_db: Database) -> None:
     """R12, R13: «Отказаться» asks to confirm, returns to the queue; after the third, out with the reason."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2002, "Анна")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2002, "Анна")
     await bot_process.start()
     await queue_for(anna)
     for attempt in range(3):
@@ -90,11 +93,12 @@ async def test_three_declines_remove_from_the_queue(fake_api: FakeTelegramServer
         assert entry is not None and entry.status == WaitlistStatus.EXHAUSTED and entry.offers_used == 3
 
 
+@AT_ANY_HOUR
 async def test_offer_expires_while_the_bot_is_down(fake_api: FakeTelegramServer, bot_process: BotProcess,
                                                    bot_db: Database) -> None:
     """R15: an offer that lapsed while the bot was stopped is expired on start and goes to the next patient."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2003, "Анна")
-    olga, _ = await world.logged_in(bot_db, fake_api, 2004, "Ольга")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2003, "Анна")
+    olga, _ = await world.logged_in(bot_db, bot_process, 2004, "Ольга")
     await bot_process.start()
     await queue_for(anna)
     await queue_for(olga)
@@ -104,7 +108,7 @@ async def test_offer_expires_while_the_bot_is_down(fake_api: FakeTelegramServer,
     await bot_process.stop()
 
     # Three hours later (the offer time is 2 hours): the bot comes back.
-    await bot_process.start({"CLOCK_OFFSET_SECONDS": str(3 * 3600)})
+    await bot_process.start(clock_at=bot_process.now() + timedelta(hours=3))
     await anna.expect("Время на ответ истекло", timeout=10)
     await olga.expect("Предлагаем время", timeout=10)
     async with bot_db.read() as uow:
@@ -115,7 +119,7 @@ async def test_offer_expires_while_the_bot_is_down(fake_api: FakeTelegramServer,
 async def test_leave_the_queue_from_the_card_file(fake_api: FakeTelegramServer, bot_process: BotProcess,
                                                   bot_db: Database) -> None:
     """R14: card file → person → «Отменить визит» on the queue entry → confirm."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2005, "Анна")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2005, "Анна")
     await bot_process.start()
     await queue_for(anna)
     await anna.send("Моя картотека")
@@ -137,10 +141,10 @@ async def test_confirm_from_the_card_file_and_any_doctor(fake_api: FakeTelegramS
                                                          bot_db: Database) -> None:
     """R9, R11: queued for any ophthalmologist; a new doctor's time is published; the card file row shows
     «Подтвердить», which books it."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2006, "Анна")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2006, "Анна")
     await bot_process.start()
     await queue_for(anna, any_doctor=True)
-    starts = (datetime.now(UTC) + timedelta(days=3)).replace(hour=7, minute=0, second=0, microsecond=0)
+    starts = (bot_process.now() + timedelta(days=3)).replace(hour=7, minute=0, second=0, microsecond=0)
     await world.import_fhir(bot_process, {"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": {"resourceType": "Practitioner", "id": "pr-new", "name": [{"family": "Новикова",
                                                                               "given": ["Вера", "Павловна"]}]}},
@@ -169,7 +173,7 @@ async def test_no_queue_button_where_the_organization_keeps_none(fake_api: FakeT
     """R8, R26: a fully booked doctor of an organization without waitlists offers no «Встать в очередь»;
     a forged queue button is refused too."""
     await world.fully_book(bot_db, "demo-doc-12")
-    anna, (patient,) = await world.logged_in(bot_db, fake_api, 2007, "Анна")
+    anna, (patient,) = await world.logged_in(bot_db, bot_process, 2007, "Анна")
     await bot_process.start()
     await anna.send("Запись к врачу")
     await anna.expect("Выберите специальность")
@@ -187,8 +191,8 @@ async def test_no_queue_button_where_the_organization_keeps_none(fake_api: FakeT
 async def test_blocked_bot_moves_the_offer_on(fake_api: FakeTelegramServer, bot_process: BotProcess,
                                               bot_db: Database) -> None:
     """A 403 on delivery (the patient blocked the bot) passes the offer to the next patient at once."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2008, "Анна")
-    olga, _ = await world.logged_in(bot_db, fake_api, 2009, "Ольга")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2008, "Анна")
+    olga, _ = await world.logged_in(bot_db, bot_process, 2009, "Ольга")
     await bot_process.start()
     await queue_for(anna)
     await queue_for(olga)
@@ -203,8 +207,8 @@ async def test_blocked_bot_moves_the_offer_on(fake_api: FakeTelegramServer, bot_
 async def test_someone_elses_offer_and_double_confirm(fake_api: FakeTelegramServer, bot_process: BotProcess,
                                                       bot_db: Database) -> None:
     """Confirming another patient's offer, or one offer twice at the same instant, books once at most."""
-    anna, _ = await world.logged_in(bot_db, fake_api, 2010, "Анна")
-    mallory, _ = await world.logged_in(bot_db, fake_api, 2011, "Мэллори")
+    anna, _ = await world.logged_in(bot_db, bot_process, 2010, "Анна")
+    mallory, _ = await world.logged_in(bot_db, bot_process, 2011, "Мэллори")
     await bot_process.start()
     await queue_for(anna)
     await free_one(bot_process, bot_db)

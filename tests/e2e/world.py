@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.texts.common import MONTHS
 from core.enums import AppointmentStatus, AuthMethod, SlotStatus
 from core.fhir.model import EXT_SOURCE, SID_OMS
 from storage.db import Database
 from storage.models import Appointment, Doctor, Patient, Slot
 from tests import factories
 from tests.e2e.harness import BotProcess
-from tests.fake_telegram.server import FakeTelegramServer
 from tests.fake_telegram.user import ScriptedUser
 
 
-async def logged_in(db: Database, api: FakeTelegramServer, telegram_id: int, name: str, *, people: int = 1,
+async def logged_in(db: Database, bot: BotProcess, telegram_id: int, name: str, *, people: int = 1,
                     method: AuthMethod = AuthMethod.EMAIL, oms: str | None = None
                     ) -> tuple[ScriptedUser, list[Patient]]:
-    """A patient who consented, logged in and whose card file a moderator confirmed earlier."""
-    _, patients = await factories.account(db, telegram_id, datetime.now(UTC), people=people, method=method, oms=oms)
-    return api.user(telegram_id, name), patients
+    """A patient who consented, logged in and whose card file a moderator confirmed earlier (scene time)."""
+    _, patients = await factories.account(db, telegram_id, bot.now(), people=people, method=method, oms=oms)
+    return bot.api.user(telegram_id, name), patients
+
+
+def cancellable_day(labels: list[str], now: datetime, cutoff: time = time(18, 0)) -> str:
+    """The first date button («пт 11 декабря») whose visits can still be cancelled for a while (R17):
+    the cutoff, ``cutoff`` Moscow time of the day before, is more than an hour after ``now``."""
+    for label in labels:
+        parts = label.split()
+        if len(parts) != 3 or parts[2] not in MONTHS or not parts[1].isdigit():
+            continue  # «« Назад», the pager, «Встать в очередь»
+        _, day, month = parts
+        guess = date(now.year, MONTHS.index(month) + 1, int(day))
+        visit_day = guess if guess >= now.date() - timedelta(days=1) else guess.replace(year=now.year + 1)
+        deadline = datetime.combine(visit_day - timedelta(days=1), cutoff, ZoneInfo("Europe/Moscow"))
+        if deadline > now + timedelta(hours=1):
+            return label
+    raise AssertionError(f"no date among {labels} can be cancelled after {now}")
 
 
 async def doctor(db: Database, external_id: str) -> Doctor:
