@@ -20,9 +20,18 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         """A 429 applies to the whole bot: nobody sends until it has passed."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        # Moments reserved before the 429 came back are void: the queue starts again after the pause.
+        self._next_global = max(self._next_global, self._paused_until)
+
+    async def until_unpaused(self) -> None:
+        """Returns once no 429 pause is running; a pause that comes in while it sleeps is waited out too."""
+        left = self._paused_until - time.monotonic()
+        if left > 0:
+            await asyncio.sleep(left)
+            await self.until_unpaused()
 
     async def acquire(self, chat_id: int) -> None:
-        """Reserve the next free sending moment for this chat, then sleep until it."""
+        """Reserve the next free sending moment for this chat, then sleep until it and any pause."""
         now = time.monotonic()
         at = max(now, self._next_global, self._next_chat.get(chat_id, 0.0), self._paused_until)
         self._next_global = at + self.interval
@@ -31,3 +40,4 @@ class Pacer:
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         if at > now:
             await asyncio.sleep(at - now)
+        await self.until_unpaused()

@@ -103,6 +103,8 @@ class OutboxSender:
         if rendered is None:  # no longer true (an offer answered meanwhile): nothing to say
             await self._finish(message, None)
             return
+        # A 429 may have come back for another message since this one's moment was reserved.
+        await self.pacer.until_unpaused()
         try:
             sent = await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)
         except TelegramRetryAfter as exc:
