@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.container import build_container
 from bot.dispatcher import build_dispatcher
 from bot.heap import freeze_startup_objects
+from bot.infra.fsm import fsm_storage
 from bot.infra.scheduler import make_scheduler
 from bot.infra.web import make_web_app
 from bot.outbox.pacing import Pacer
@@ -100,7 +101,7 @@ async def run(settings: Settings) -> None:
 
     bot = make_bot(settings)
     container = build_container(settings, db, clock)
-    dp = build_dispatcher(container)
+    dp = build_dispatcher(container, fsm_storage(db, clock, settings.redis_url))
     sender = OutboxSender(db, bot, clock, OutboxRenderer(db, container.catalog, clock.now),
                           Pacer(settings.send_per_second, settings.send_per_chat_interval),
                           on_unreachable=container.waitlist.chat_unreachable,
@@ -134,5 +135,6 @@ async def run(settings: Settings) -> None:
         await asyncio.wait_for(sender_task, timeout=10)
         await runner.cleanup()
         await bot.session.close()
+        await dp.storage.close()
         await db.dispose()
         log.info("bot stopped")

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # bot's background work), so a busy minute does not open and close connections.
     concurrent_updates: int = Field(default=32, ge=1)
     demo_data: bool = True
+    # Conversation state (a half-filled form) lives in the database unless a Redis is given.
+    redis_url: str | None = None
     log_level: str = "INFO"
 
     moderator_ids: IdList = frozenset()
@@ -75,7 +77,7 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
 
-    @field_validator("smtp_user", "smtp_password", "telegram_api_base", "login_secret", mode="before")
+    @field_validator("smtp_user", "smtp_password", "telegram_api_base", "login_secret", "redis_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -316,3 +316,15 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ConversationState(Base):
+    """Where a chat is in a conversation (aiogram's FSM state and form data), so that a half-filled
+    form survives a restart or a deploy. Keyed by aiogram's storage key (bot, chat, user)."""
+
+    __tablename__ = "conversation_states"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

@@ -12,6 +12,7 @@ from storage.changes import SlotChange
 from storage.direct import Target
 from storage.repositories.audit import AuditRepo, AuditTrail
 from storage.repositories.clinic import ClinicRepo
+from storage.repositories.conversations import ConversationRepo
 from storage.repositories.login import LoginRepo
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.patients import PatientRepo
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.outbox = OutboxRepo(session)
         self.audit = AuditRepo(session)
         self.sync = SyncRepo(session)  # bulk look-ups of the clinic-data import
+        self.conversations = ConversationRepo(session)
         self.committed = False
 
     async def commit(self) -> None:

@@ -9,6 +9,7 @@ from bot.keyboards.callbacks import CardAction, CardCb, ModAction, ModCb
 from core.enums import AuthMethod, ModerationStatus
 from storage.db import Database
 from storage.models import Account, Patient
+from tests.e2e import world
 from tests.e2e.harness import BotProcess
 from tests.e2e.oidc import FakeOidcProvider, open_in_browser
 from tests.fake_telegram.server import FakeTelegramServer
@@ -222,3 +223,29 @@ async def test_code_arrives_by_smtp_and_a_refusing_server_is_explained(fake_api:
         await vera.send("vera@example.ru")
         await vera.expect("Новый код можно запросить через")  # the failed one still counts: no mail bombing
         assert "login code" not in bot_process.log_text()  # SMTP delivery never writes codes to the log
+
+
+async def test_a_half_filled_form_survives_a_restart(fake_api: FakeTelegramServer, bot_process: BotProcess,
+                                                     bot_db: Database) -> None:
+    """R4: the bot is restarted (a deploy) while a family member's form is half filled; the owner goes on
+    where they were, and what they typed before the restart is kept."""
+    anna, _ = await world.logged_in(bot_db, bot_process, 1010, "Анна")
+    await bot_process.start()
+    await anna.send("Моя картотека")
+    await anna.expect("Моя картотека")
+    await anna.press("Добавить человека")
+    await anna.expect("Фамилия, имя и отчество")
+    await anna.send("Иванов Михаил Петрович")
+    await anna.expect("Дата рождения")
+    await bot_process.restart()
+    await anna.send("05.03.2015")
+    await anna.expect("Пол:")
+    await anna.press("Мужской")
+    await anna.expect("полиса ОМС")
+    await anna.send("7712 3456 7890 1299")
+    await anna.expect("СНИЛС")
+    await anna.press("Пропустить")
+    await anna.expect("Контактный телефон")
+    await anna.press("Пропустить")
+    review = await anna.expect("Проверьте данные")
+    assert "Иванов Михаил Петрович" in review.text and "05.03.2015" in review.text
