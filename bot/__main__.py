@@ -38,7 +38,7 @@ async def _import_fhir(settings: Settings, path: Path) -> int:
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db.engine)
-        report = await import_bundle(db, raw, make_clock(settings).now())
+        report = await import_bundle(db, raw, make_clock(settings).now(), settings.fhir_import)
     except BundleRejected as exc:
         print(f"bundle refused, nothing imported: {exc.resource}, field {exc.field}: {exc.message}",
               file=sys.stderr)

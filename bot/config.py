@@ -6,10 +6,13 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.fhir.model import DEFAULT_OMS_SYSTEMS, DEFAULT_SNILS_SYSTEMS, DEFAULT_TIMEZONE, ImportConfig
+
 IdList = Annotated[frozenset[int], NoDecode]
+TextList = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -70,12 +73,30 @@ class Settings(BaseSettings):
     offer_check_seconds: float = 10.0
     clock_offset_seconds: int = Field(default=0, description="Shift the bot's clock; for tests and demos")
 
+    # FHIR import (docs/fhir-import.md): identifier systems naming a patient, comma-separated (an OID
+    # covers its sub-arcs), and the time zone of an Organization that names none.
+    fhir_snils_systems: TextList = DEFAULT_SNILS_SYSTEMS
+    fhir_oms_systems: TextList = DEFAULT_OMS_SYSTEMS
+    fhir_default_timezone: str = DEFAULT_TIMEZONE
+
     @field_validator("moderator_ids", "operator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("fhir_snils_systems", "fhir_oms_systems", mode="before")
+    @classmethod
+    def _split_texts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _fhir_import_is_valid(self) -> Settings:
+        _ = self.fhir_import  # ImportConfig refuses an unknown zone and a system listed for both kinds
+        return self
 
     @field_validator("smtp_user", "smtp_password", "telegram_api_base", "login_secret", "redis_url", mode="before")
     @classmethod
@@ -85,6 +106,10 @@ class Settings(BaseSettings):
     @property
     def clock_offset(self) -> timedelta:
         return timedelta(seconds=self.clock_offset_seconds)
+
+    @property
+    def fhir_import(self) -> ImportConfig:
+        return ImportConfig(self.fhir_snils_systems, self.fhir_oms_systems, self.fhir_default_timezone)
 
     @property
     def esia_redirect_uri(self) -> str:

@@ -5,14 +5,16 @@ transaction. The accepted subset and its mapping: ``docs/fhir-import.md``.
 """
 
 from core.fhir.apply import apply_bundle, import_bundle, read_bundle_file
-from core.fhir.model import BundleRejected, Counts, ImportReport, ParsedBundle
+from core.fhir.model import BundleRejected, Counts, ImportConfig, ImportReport, ParsedBundle, Tally
 from core.fhir.parse import parse_bundle
 
 __all__ = [
     "BundleRejected",
     "Counts",
+    "ImportConfig",
     "ImportReport",
     "ParsedBundle",
+    "Tally",
     "apply_bundle",
     "import_bundle",
     "parse_bundle",

@@ -11,6 +11,7 @@ goes to the waitlist in the same transaction (``slots_freed``).
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +19,16 @@ from typing import Any
 
 from core import notify
 from core.enums import AppointmentSource, AppointmentStatus, OfferStatus, SlotStatus, WaitlistStatus
-from core.fhir.model import CANCELLED_BY, BundleRejected, Counts, ImportReport, ParsedBundle
-from core.fhir.parse import parse_bundle
+from core.fhir.model import CANCELLED_BY, BundleRejected, Counts, ImportConfig, ImportReport, ParsedBundle
+from core.fhir.parse import DEFAULT_CONFIG, parse_bundle
 from core.slot_events import slots_freed
 from storage.db import Database
 from storage.models import Appointment, Doctor, Organization, Slot, Specialty
 from storage.uow import UnitOfWork
 
 UNKNOWN = "is neither in the bundle nor imported before"
+
+log = logging.getLogger(__name__)
 
 
 def read_bundle_file(path: Path) -> Any:
@@ -39,19 +42,40 @@ def read_bundle_file(path: Path) -> Any:
         raise BundleRejected("Bundle", "(json)", "not UTF-8 text") from None
 
 
-async def import_bundle(db: Database, raw: Any, now: datetime) -> ImportReport:
+async def import_bundle(db: Database, raw: Any, now: datetime, config: ImportConfig = DEFAULT_CONFIG) -> ImportReport:
     """Validate and import a decoded bundle atomically: all of it, or nothing (``BundleRejected``)."""
-    bundle = parse_bundle(raw)
+    bundle = parse_bundle(raw, config)
     async with db.write() as uow:
-        report = await apply_bundle(uow, bundle, now)
+        report = await apply_bundle(uow, bundle, now, config)
         await uow.commit()
     return report
 
 
-async def apply_bundle(uow: UnitOfWork, bundle: ParsedBundle, now: datetime) -> ImportReport:
+async def apply_bundle(uow: UnitOfWork, bundle: ParsedBundle, now: datetime,
+                       config: ImportConfig = DEFAULT_CONFIG) -> ImportReport:
     """Apply inside the caller's transaction; the caller commits. Raises ``BundleRejected`` for
     references that resolve neither in the bundle nor in the database, and for contradictions."""
-    return await _Import(uow, bundle, now).run()
+    report = await _Import(uow, bundle, now, config).run()
+    _log_unused(report)
+    return report
+
+
+def _log_unused(report: ImportReport) -> None:
+    """What was not used, for whoever watches the log: counts, systems and codes — no patient's numbers."""
+    parts = []
+    if report.without_patient.count:
+        parts.append(f"appointments without a patient: {report.without_patient.count}")
+    if report.unused_systems:
+        parts.append("identifier systems not used: " + ", ".join(
+            f"{system} ({t.count})" for system, t in sorted(report.unused_systems.items())))
+    if report.unknown_sources:
+        parts.append("appointments skipped for an unknown source: " + ", ".join(
+            f"{code} ({t.count})" for code, t in sorted(report.unknown_sources.items())))
+    if report.default_timezone.count:
+        parts.append(f"new organizations given the region's time zone {report.region_timezone}: "
+                     f"{report.default_timezone.count}")
+    if parts:
+        log.warning("FHIR import: %s", "; ".join(parts))
 
 
 def _assign(row: object, values: dict[str, Any]) -> bool:
@@ -71,12 +95,16 @@ def _tally(counts: Counts, listed: set[Any], created: set[Any], changed: set[Any
 
 
 class _Import:
-    def __init__(self, uow: UnitOfWork, bundle: ParsedBundle, now: datetime) -> None:
+    def __init__(self, uow: UnitOfWork, bundle: ParsedBundle, now: datetime, config: ImportConfig) -> None:
         self.uow = uow
         self.bundle = bundle
         self.now = now
+        self.config = config
         self.sync = uow.sync
-        self.report = ImportReport(warnings=list(bundle.warnings))
+        unused = bundle.unused
+        self.report = ImportReport(warnings=list(bundle.warnings), without_patient=unused.without_patient,
+                                   unused_systems=unused.identifier_systems, unknown_sources=unused.sources,
+                                   region_timezone=config.default_timezone)
 
     async def run(self) -> ImportReport:
         orgs = await self._organizations()
@@ -107,10 +135,14 @@ class _Import:
         rows = await self.sync.organizations(wanted)
         counts = self.report.organizations
         for org in self.bundle.organizations:
-            values: dict[str, Any] = {"name": org.name, "address": org.address, "phone": org.phone,
-                                      "timezone": org.timezone}
+            values: dict[str, Any] = {"name": org.name, "address": org.address, "phone": org.phone}
+            if org.timezone is not None:
+                values["timezone"] = org.timezone
             row = rows.get(org.external_id)
             if row is None:
+                if org.timezone is None:  # FHIR R4 has no field for it: the region's, and the report says so
+                    values["timezone"] = self.config.default_timezone
+                    self.report.default_timezone.add(f"Organization/{org.external_id}")
                 row = Organization(external_id=org.external_id, waitlist_enabled=bool(org.waitlist_enabled), **values)
                 self.sync.add(row)
                 rows[org.external_id] = row

@@ -20,24 +20,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from core import validation
 from core.enums import AppointmentSource, AppointmentStatus, SlotStatus
-from core.errors import InvalidInput
 from core.fhir.model import (
     EXT_CABINET,
+    EXT_HL7_TIMEZONE,
     EXT_SOURCE,
     EXT_TIMEZONE,
     EXT_WAITLIST,
-    SID_OMS,
-    SID_SNILS,
     AppointmentData,
     BundleRejected,
+    ImportConfig,
     OrgData,
     ParsedBundle,
     RoleData,
     ScheduleData,
     SlotData,
+    Tally,
 )
+from core.fhir.patient import Systems, patient_identity
 
 ACCEPTED = ("Organization", "Practitioner", "PractitionerRole", "Schedule", "Slot", "Appointment")
 BUNDLE_TYPES = {"collection", "batch", "transaction", "searchset"}
@@ -59,6 +59,7 @@ APPOINTMENT_STATUS = {
     "entered-in-error": AppointmentStatus.CANCELLED,
 }
 EXTERNAL_SOURCES = {s.value: s for s in AppointmentSource if s != AppointmentSource.PORTAL}
+DEFAULT_CONFIG = ImportConfig()
 
 # Lengths of the columns the values land in (storage/models.py).
 MAX_ID, MAX_ORG_NAME, MAX_ADDRESS, MAX_PHONE = 64, 200, 300, 32
@@ -131,19 +132,7 @@ def _organization(label: str, org: Any) -> OrgData:
     phone_raw = next((t.value for t in org.telecom or [] if t.system == "phone" and t.value), None)
     phone = _text(label, "telecom", phone_raw, MAX_PHONE)
 
-    tz_field = _ext_field(EXT_TIMEZONE)
-    tz_ext = _extension(org, EXT_TIMEZONE)
-    zone = tz_ext.valueString if tz_ext is not None else None
-    if not zone:
-        raise _reject(label, tz_field, f"required: valueString with an IANA time zone such as Europe/Moscow "
-                                       f"(extension url {EXT_TIMEZONE})")
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _reject(label, tz_field, f"unknown IANA time zone {zone!r}") from None
-    if len(zone) > MAX_ID:
-        raise _reject(label, tz_field, f"longer than {MAX_ID} characters")
-
+    zone = _timezone(label, org)
     waitlist: bool | None = None
     wl_ext = _extension(org, EXT_WAITLIST)
     if wl_ext is not None:
@@ -152,6 +141,31 @@ def _organization(label: str, org: Any) -> OrgData:
         waitlist = bool(wl_ext.valueBoolean)
     assert name is not None
     return OrgData(org.id, name, address, phone, zone, waitlist)
+
+
+def _timezone(label: str, org: Any) -> str | None:
+    """The IANA zone from the project's extension or HL7's standard one; None when neither is there."""
+    field = "extension[timezone]"  # both extension urls end in /timezone
+    named: list[tuple[str, str]] = []
+    for url in (EXT_TIMEZONE, EXT_HL7_TIMEZONE):
+        ext = _extension(org, url)
+        if ext is None:
+            continue
+        zone = ext.valueCode or ext.valueString
+        if not zone:
+            raise _reject(label, field, f"required: valueCode with an IANA time zone such as Europe/Moscow "
+                                        f"(extension url {url})")
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _reject(label, field, f"unknown IANA time zone {zone!r} (extension url {url})") from None
+        if len(zone) > MAX_ID:
+            raise _reject(label, field, f"longer than {MAX_ID} characters")
+        named.append((zone, url))
+    if len({zone for zone, _ in named}) > 1:
+        (first, first_url), (second, second_url) = named
+        raise _reject(label, field, f"{first!r} ({first_url}) and {second!r} ({second_url}) differ")
+    return named[0][0] if named else None
 
 
 def _practitioner_name(label: str, practitioner: Any) -> str:
@@ -218,73 +232,38 @@ def _slot(label: str, slot: Any, schedules: set[str]) -> SlotData:
     return SlotData(slot.id, schedule_id, starts, ends, status, slot.status)
 
 
-def _identity(label: str, appointment: Any) -> tuple[str | None, str | None]:
-    """OMS policy and SNILS of the patient: from ``actor.identifier`` or a contained Patient."""
-    contained = {r.id: r for r in appointment.contained or [] if r.get_resource_type() == "Patient"}
-    found: dict[str, tuple[str, str]] = {}
-    for p_index, participant in enumerate(appointment.participant or []):
-        actor = participant.actor
-        if actor is None:
-            continue
-        reference = actor.reference or ""
-        identifiers: list[tuple[str, Any]] = []
-        if actor.identifier is not None:
-            identifiers.append((f"participant[{p_index}].actor.identifier", actor.identifier))
-        if reference.startswith("#"):
-            patient = contained.get(reference[1:])
-            if patient is None:
-                raise _reject(label, f"participant[{p_index}].actor.reference",
-                              f"{reference!r} names no contained Patient")
-            identifiers += [(f"contained[{reference}].identifier[{i}]", ident)
-                            for i, ident in enumerate(patient.identifier or [])]
-        elif actor.type != "Patient" and not reference.startswith("Patient/"):
-            continue
-        for where, ident in identifiers:
-            kind = {SID_OMS: "oms", SID_SNILS: "snils"}.get(ident.system or "")
-            if kind is None:
-                continue  # other identifiers (passport, local MRN…) are not used
-            try:
-                value = (validation.oms_policy if kind == "oms" else validation.snils)(ident.value or "")
-            except InvalidInput as exc:
-                what = "OMS policy: 16 digits" if kind == "oms" else "SNILS: 11 digits with a valid check number"
-                raise _reject(label, f"{where}.value", f"not a valid {what} ({exc.reason})") from None
-            if kind in found and found[kind][0] != value:
-                raise _reject(label, f"{where}.value",
-                              f"a second, different {kind.upper()} (first in {found[kind][1]})")
-            found[kind] = (value, where)
-    oms = found.get("oms")
-    snils = found.get("snils")
-    return (oms[0] if oms else None), (snils[0] if snils else None)
-
-
-def _appointment(label: str, appointment: Any, warnings: list[str]) -> AppointmentData | None:
-    source_field = _ext_field(EXT_SOURCE)
+def _appointment(label: str, appointment: Any, bundle: ParsedBundle, systems: Systems) -> AppointmentData | None:
     source_ext = _extension(appointment, EXT_SOURCE)
     source_code = source_ext.valueCode if source_ext is not None else None
     if not source_code:
-        raise _reject(label, source_field, f"required: valueCode, one of {', '.join(EXTERNAL_SOURCES)} "
-                                           f"(extension url {EXT_SOURCE})")
+        raise _reject(label, _ext_field(EXT_SOURCE), f"required: valueCode, one of {', '.join(EXTERNAL_SOURCES)} "
+                                                     f"(extension url {EXT_SOURCE})")
     if source_code == "portal":
-        warnings.append(f"{label}: made through the portal; portal appointments are not imported back, skipped")
+        bundle.warnings.append(f"{label}: made through the portal; portal appointments are not imported back, skipped")
         return None
     source = EXTERNAL_SOURCES.get(source_code)
     if source is None:
-        raise _reject(label, source_field, f"{source_code!r} is not one of {', '.join(EXTERNAL_SOURCES)}")
+        # A source the portal has no name for yet: skip the appointment, not the clinic's whole export.
+        bundle.unused.sources.setdefault(source_code[:MAX_ID], Tally()).add(label)
+        return None
     status = APPOINTMENT_STATUS.get(appointment.status or "")
     if status is None:
         raise _reject(label, "status", f"{appointment.status!r} is not one of {', '.join(APPOINTMENT_STATUS)}")
     if not appointment.slot or len(appointment.slot) != 1:
         raise _reject(label, "slot", "required: exactly one Slot/<id> reference")
     slot_id = _ref(label, "slot[0]", appointment.slot[0], "Slot")
-    oms, snils = _identity(label, appointment)
+    oms, snils = patient_identity(label, appointment, systems, bundle.unused)
     return AppointmentData(appointment.id, slot_id, status, source, oms, snils)
 
 
 # --- the bundle --------------------------------------------------------------------------------
 
 
-def parse_bundle(raw: Any) -> ParsedBundle:
-    """Validate a decoded JSON bundle; raises ``BundleRejected`` at the first problem."""
+def parse_bundle(raw: Any, config: ImportConfig = DEFAULT_CONFIG) -> ParsedBundle:
+    """Validate a decoded JSON bundle; raises ``BundleRejected`` at the first problem.
+
+    What is accepted but not used (identifier systems, source codes) is counted in ``unused``.
+    """
     if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
         raise _reject("Bundle", "resourceType", "expected a FHIR Bundle object")
     entries = raw.get("entry", [])
@@ -326,8 +305,9 @@ def parse_bundle(raw: Any) -> ParsedBundle:
     bundle.roles = [_role(label, role, practitioners, specialty_names) for label, role in by_type["PractitionerRole"]]
     bundle.schedules = {s.id: _schedule(label, s) for label, s in by_type["Schedule"]}
     bundle.slots = [_slot(label, slot, set(bundle.schedules)) for label, slot in by_type["Slot"]]
+    systems = Systems(config)
     for label, appointment in by_type["Appointment"]:
-        data = _appointment(label, appointment, bundle.warnings)
+        data = _appointment(label, appointment, bundle, systems)
         if data is not None:
             bundle.appointments.append(data)
     return bundle
