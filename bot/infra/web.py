@@ -8,6 +8,7 @@ from html import escape
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot.keyboards.login import main_menu
 from bot.texts import login as texts
@@ -17,6 +18,18 @@ from core.errors import DomainError
 from core.login import EsiaLogin
 
 log = logging.getLogger(__name__)
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """The access log without query strings: the ESIA callback's carry a one-time code and state."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %s %.3fs', request.remote, request.method, request.path,
+                         response.status, response.body_length, time)
+
+
+def web_runner(app: web.Application) -> web.AppRunner:
+    return web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
 
 
 def _page(text: str, status: int = 200) -> web.Response:
