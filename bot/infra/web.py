@@ -51,12 +51,12 @@ def make_web_app(bot: Bot, esia_login: EsiaLogin | None, access: AccessService) 
         if not state or not code:
             return _page(texts.ESIA_PAGE_FAIL, 400)
         try:
-            telegram_id, _ = await esia_login.complete(state, code)
+            telegram_id, result = await esia_login.complete(state, code)
         except DomainError as exc:
             return _page(error_text(exc), 400)
         identity = await access.identify(telegram_id, telegram_id)
         try:
-            await bot.send_message(telegram_id, texts.ESIA_DONE, reply_markup=main_menu(identity))
+            await bot.send_message(telegram_id, texts.esia_done(result.from_esia), reply_markup=main_menu(identity))
         except TelegramAPIError as exc:
             log.warning("could not tell user about ESIA log-in: %s", type(exc).__name__)
         return _page(texts.ESIA_PAGE_OK)
