@@ -22,7 +22,7 @@ from bot.dispatcher import build_dispatcher
 from bot.heap import freeze_startup_objects
 from bot.infra.fsm import fsm_storage
 from bot.infra.scheduler import make_scheduler
-from bot.infra.web import make_web_app
+from bot.infra.web import make_web_app, web_runner
 from bot.outbox.pacing import Pacer
 from bot.outbox.render import OutboxRenderer
 from bot.outbox.sender import OutboxSender
@@ -116,7 +116,7 @@ async def run(settings: Settings) -> None:
         "reminders": (container.reminders.send_due, 60),
     })
 
-    runner = web.AppRunner(make_web_app(bot, container.esia_login, container.access))
+    runner = web_runner(make_web_app(bot, container.esia_login, container.access))
     await runner.setup()
     await web.TCPSite(runner, settings.web_host, settings.web_port).start()
     sender_task = asyncio.create_task(sender.run(), name="outbox")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     esia_client_id: str = ""
     esia_client_secret: SecretStr = SecretStr("")
     esia_scope: str = "openid fullname birthdate gender snils oms"
+    # The gateway's issuer (the id_token's "iss"). Its endpoints and keys come from discovery:
+    # ESIA_DISCOVERY_URL, or ESIA_ISSUER/.well-known/openid-configuration; an endpoint set above or
+    # in ESIA_JWKS_URL wins over the document, and with all of them set no discovery is needed.
+    esia_issuer: str = ""
+    esia_discovery_url: str = ""
+    esia_jwks_url: str = ""
+    # Which claims fill the owner's card (docs/esia.md): comma-separated names, the first present wins.
+    esia_claims_last_name: str = "family_name,lastName"
+    esia_claims_first_name: str = "given_name,firstName"
+    esia_claims_middle_name: str = "middle_name,middleName,patronymic"
+    esia_claims_birth_date: str = "birthdate,birthDate"
+    esia_claims_sex: str = "gender"
+    esia_claims_snils: str = "snils"
+    esia_claims_oms: str = "oms_policy,oms_number,oms"
 
     web_host: str = "127.0.0.1"
     web_port: int = 8080
@@ -102,6 +116,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _esia_gateway_known(self) -> Self:
+        if not self.esia_enabled:
+            return self
+        if not self.esia_client_id:
+            raise ValueError("ESIA_ENABLED=true needs ESIA_CLIENT_ID (and ESIA_CLIENT_SECRET) from the gateway")
+        if not (self.esia_issuer or self.esia_discovery_url):
+            # Without an issuer the id_token's "iss" cannot be checked.
+            raise ValueError("ESIA_ENABLED=true needs ESIA_ISSUER (or ESIA_DISCOVERY_URL): see docs/esia.md")
+        return self
 
     @property
     def clock_offset(self) -> timedelta:

@@ -9,6 +9,8 @@ from typing import Any
 from bot.config import Settings
 from bot.infra.email import ConsoleEmailSender, SmtpEmailSender
 from bot.infra.esia import OidcIdentityProvider
+from bot.infra.esia_claims import ClaimNames, claim_list
+from bot.infra.oidc_gateway import Gateway, GatewaySettings
 from core.access import AccessService
 from core.booking import BookingService
 from core.cardfile import CardFileService
@@ -61,14 +63,23 @@ def email_sender_from(settings: Settings) -> EmailSender:
     )
 
 
-def identity_provider_from(settings: Settings) -> IdentityProvider | None:
+def identity_provider_from(settings: Settings, clock: Clock) -> IdentityProvider | None:
     if not settings.esia_enabled:
         return None
-    return OidcIdentityProvider(
+    gateway = Gateway(GatewaySettings(
+        issuer=settings.esia_issuer, discovery_url=settings.esia_discovery_url,
         authorize_url=settings.esia_authorize_url, token_url=settings.esia_token_url,
-        userinfo_url=settings.esia_userinfo_url, client_id=settings.esia_client_id,
-        client_secret=settings.esia_client_secret.get_secret_value(), redirect_uri=settings.esia_redirect_uri,
-        scope=settings.esia_scope,
+        userinfo_url=settings.esia_userinfo_url, jwks_url=settings.esia_jwks_url,
+    ))
+    claim_names = ClaimNames(
+        last_name=claim_list(settings.esia_claims_last_name), first_name=claim_list(settings.esia_claims_first_name),
+        middle_name=claim_list(settings.esia_claims_middle_name),
+        birth_date=claim_list(settings.esia_claims_birth_date), sex=claim_list(settings.esia_claims_sex),
+        snils=claim_list(settings.esia_claims_snils), oms_policy=claim_list(settings.esia_claims_oms),
+    )
+    return OidcIdentityProvider(
+        gateway, client_id=settings.esia_client_id, client_secret=settings.esia_client_secret.get_secret_value(),
+        redirect_uri=settings.esia_redirect_uri, scope=settings.esia_scope, claim_names=claim_names, clock=clock,
     )
 
 
@@ -76,7 +87,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
                     identity_provider: IdentityProvider | None = None) -> Container:
     staff = Staff(moderators=settings.moderator_ids, operators=settings.operator_ids)
     secret = (settings.login_secret or settings.bot_token).get_secret_value()
-    provider = identity_provider or identity_provider_from(settings)
+    provider = identity_provider or identity_provider_from(settings, clock)
     policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
     identities = IdentityCache()
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)

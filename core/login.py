@@ -20,7 +20,7 @@ from core.errors import (
     TooManyAttempts,
 )
 from core.identity import Identity, IdentityCache
-from core.ports import EmailSender, EsiaPerson, IdentityProvider
+from core.ports import EmailSender, EsiaField, EsiaPerson, IdentityProvider
 from storage.db import Database
 from storage.models import Account, EsiaLoginState, LoginCode, Patient
 from storage.repositories.login import new_account
@@ -40,6 +40,7 @@ class LoginResult:
     account_id: int
     method: AuthMethod
     has_owner: bool
+    from_esia: tuple[EsiaField, ...] = ()  # the owner's fields ESIA filled in this log-in
 
 
 @dataclass(frozen=True)
@@ -157,14 +158,18 @@ class EsiaLogin(_ForgetsIdentity):
     async def start(self, identity: Identity) -> str:
         identity.require_consent()
         now = self.clock.now()
-        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(16)
+        # The nonce binds the id_token, the PKCE verifier the code, to this log-in (64 characters,
+        # within RFC 7636's 43–128).
+        state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(16), secrets.token_urlsafe(48)
+        # Asked first: a gateway that cannot be reached leaves no state behind.
+        url = await self.provider.authorize_url(state=state, nonce=nonce, code_verifier=verifier)
         async with self.db.write() as uow:
             uow.login.add_state(EsiaLoginState(
-                state=state, telegram_user_id=identity.telegram_id, nonce=nonce,
+                state=state, telegram_user_id=identity.telegram_id, nonce=nonce, code_verifier=verifier,
                 created_at=now, expires_at=now + self.STATE_TTL,
             ))
             await uow.commit()
-        return self.provider.authorize_url(state, nonce)
+        return url
 
     async def complete(self, state: str, code: str) -> tuple[int, LoginResult]:
         """Returns the Telegram user the log-in was for, and the result.
@@ -177,19 +182,21 @@ class EsiaLogin(_ForgetsIdentity):
             used = await uow.login.use_state(state, now)
             if used is None:
                 raise LoginStateInvalid()
-            telegram_id = used.telegram_user_id
+            telegram_id, nonce, verifier = used.telegram_user_id, used.nonce, used.code_verifier
             await uow.commit()
-        person = await self.provider.person_for_code(code)
+        person = await self.provider.person_for_code(code, nonce=nonce, code_verifier=verifier)
         async with self.db.write() as uow:
             account = await uow.login.account_by_esia(person.subject) or await uow.login.add_account_once(
                 new_account(AuthMethod.ESIA, now, esia_subject=person.subject))
             await _link(uow, telegram_id, account, now)
+            from_esia: tuple[EsiaField, ...] = ()
             if await uow.patients.owner(account.id) is None:
                 await uow.patients.add(_owner_from_esia(account.id, person, now))
+                from_esia = person.received
             uow.audit.record(now, "login.esia", actor=telegram_id, account_id=account.id)
             await uow.commit()
         self._forget(telegram_id)
-        return telegram_id, LoginResult(account.id, AuthMethod.ESIA, has_owner=True)
+        return telegram_id, LoginResult(account.id, AuthMethod.ESIA, has_owner=True, from_esia=from_esia)
 
 
 def _owner_from_esia(account_id: int, person: EsiaPerson, now: datetime) -> Patient:

@@ -99,6 +99,9 @@ class EsiaLoginState(Base):
     state: Mapped[str] = mapped_column(String(64), primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     nonce: Mapped[str] = mapped_column(String(64))
+    # PKCE (RFC 7636): sent with the code, so a code stolen from another log-in is worth nothing.
+    # None only for a log-in begun before this column existed.
+    code_verifier: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -49,10 +49,10 @@ class FakeEsia:
         self.person = person
         self.codes: list[str] = []
 
-    def authorize_url(self, state: str, nonce: str) -> str:
+    async def authorize_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
         return f"{ESIA_URL}?client_id=medbot&state={state}&nonce={nonce}"
 
-    async def person_for_code(self, code: str) -> EsiaPerson:
+    async def person_for_code(self, code: str, *, nonce: str, code_verifier: str | None) -> EsiaPerson:
         self.codes.append(code)
         return self.person
 

@@ -1,69 +1,96 @@
-"""ESIA through an OpenID Connect gateway: authorization-code flow, then the userinfo claims."""
+"""ESIA through an OpenID Connect gateway, with Authlib's client: the authorization-code flow with
+PKCE (S256), the ``id_token`` verified (``bot.infra.id_token``), then the person from its claims and
+the userinfo endpoint's, under the names the settings give (``bot.infra.esia_claims``)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
-import aiohttp
+import httpx2
+from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from joserfc.jwk import KeySet
 
-from core import validation
-from core.enums import Sex
-from core.errors import EsiaUnavailable, InvalidInput
+from bot.infra.esia_claims import ClaimNames, person_from_claims
+from bot.infra.id_token import TokenRefused, UnknownSigningKey, verify_id_token
+from bot.infra.oidc_gateway import Endpoints, Gateway
+from core.clock import Clock
+from core.errors import EsiaUnavailable
 from core.ports import EsiaPerson
 
 log = logging.getLogger(__name__)
 
 
 class OidcIdentityProvider:
-    def __init__(self, *, authorize_url: str, token_url: str, userinfo_url: str, client_id: str,
-                 client_secret: str, redirect_uri: str, scope: str, timeout: float = 10.0) -> None:
-        self.authorize_endpoint, self.token_url, self.userinfo_url = authorize_url, token_url, userinfo_url
+    def __init__(self, gateway: Gateway, *, client_id: str, client_secret: str, redirect_uri: str, scope: str,
+                 claim_names: ClaimNames, clock: Clock, timeout: float = 10.0) -> None:
+        self.gateway = gateway
         self.client_id, self.client_secret = client_id, client_secret
         self.redirect_uri, self.scope = redirect_uri, scope
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.claim_names = claim_names
+        self.clock = clock
+        self.timeout = timeout
 
-    def authorize_url(self, state: str, nonce: str) -> str:
-        query = urlencode({
-            "response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
-            "scope": self.scope, "state": state, "nonce": nonce,
-        })
-        return f"{self.authorize_endpoint}?{query}"
-
-    async def person_for_code(self, code: str) -> EsiaPerson:
-        try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as http:
-                async with http.post(self.token_url, data={
-                    "grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri,
-                    "client_id": self.client_id, "client_secret": self.client_secret,
-                }) as response:
-                    if response.status != 200:
-                        log.warning("ESIA token endpoint answered %s", response.status)
-                        raise EsiaUnavailable()
-                    token = (await response.json())["access_token"]
-                async with http.get(self.userinfo_url, headers={"Authorization": f"Bearer {token}"}) as response:
-                    if response.status != 200:
-                        log.warning("ESIA userinfo endpoint answered %s", response.status)
-                        raise EsiaUnavailable()
-                    claims = await response.json()
-        except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
-            log.warning("ESIA exchange failed: %s", type(exc).__name__)
-            raise EsiaUnavailable() from exc
-        return person_from_claims(claims)
-
-
-def person_from_claims(claims: dict[str, Any]) -> EsiaPerson:
-    try:
-        sex = Sex.MALE if str(claims["gender"]).lower() in ("male", "m", "м") else Sex.FEMALE
-        snils = validation.snils(str(claims["snils"])) if claims.get("snils") else None
-        oms = validation.oms_policy(str(claims["oms_policy"])) if claims.get("oms_policy") else None
-        return EsiaPerson(
-            subject=str(claims["sub"]), last_name=str(claims["family_name"]), first_name=str(claims["given_name"]),
-            middle_name=claims.get("middle_name") or None, birth_date=date.fromisoformat(claims["birthdate"]),
-            sex=sex, snils=snils, oms_policy=oms,
+    def _client(self, endpoints: Endpoints) -> AsyncOAuth2Client:
+        # One per log-in: the client keeps the token it fetched.
+        return AsyncOAuth2Client(
+            client_id=self.client_id, client_secret=self.client_secret, scope=self.scope,
+            redirect_uri=self.redirect_uri, code_challenge_method="S256",
+            token_endpoint_auth_method=endpoints.token_auth_method, timeout=self.timeout,
         )
-    except (KeyError, ValueError, InvalidInput) as exc:
-        log.warning("ESIA claims incomplete or malformed: %s", type(exc).__name__)
-        raise EsiaUnavailable() from exc
+
+    async def authorize_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
+        endpoints = await self.gateway.endpoints()
+        async with self._client(endpoints) as client:
+            url, _ = client.create_authorization_url(endpoints.authorize, state=state, code_verifier=code_verifier,
+                                                     nonce=nonce)
+        return str(url)
+
+    async def person_for_code(self, code: str, *, nonce: str, code_verifier: str | None) -> EsiaPerson:
+        endpoints = await self.gateway.endpoints()
+        async with self._client(endpoints) as client:
+            try:
+                token = await client.fetch_token(endpoints.token, grant_type="authorization_code", code=code,
+                                                 code_verifier=code_verifier)
+            except OAuthError as exc:
+                log.warning("ESIA token endpoint refused the code: %s", exc.error)
+                raise EsiaUnavailable() from exc
+            except (httpx2.HTTPError, ValueError) as exc:
+                log.warning("ESIA token endpoint failed: %s", type(exc).__name__)
+                raise EsiaUnavailable() from exc
+            id_token = token.get("id_token")
+            if not isinstance(id_token, str):
+                log.warning("ESIA id_token refused, check failed: present")
+                raise EsiaUnavailable()
+            claims = await self._verified(id_token, endpoints, nonce)
+            if endpoints.userinfo:
+                claims = {**claims, **await self._userinfo(client, endpoints.userinfo, claims["sub"])}
+        return person_from_claims(claims, self.claim_names)
+
+    async def _verified(self, id_token: str, endpoints: Endpoints, nonce: str) -> dict[str, Any]:
+        def verify(keys: KeySet) -> dict[str, Any]:
+            return verify_id_token(id_token, keys, issuer=endpoints.issuer, client_id=self.client_id, nonce=nonce,
+                                   now=int(self.clock.now().timestamp()))
+
+        try:
+            try:
+                return verify(await self.gateway.keys())
+            except UnknownSigningKey:
+                return verify(await self.gateway.keys(again=True))  # the gateway may have rotated its keys
+        except TokenRefused as exc:
+            log.warning("ESIA id_token refused, check failed: %s", exc.check)
+            raise EsiaUnavailable() from exc
+
+    async def _userinfo(self, client: AsyncOAuth2Client, url: str, subject: str) -> dict[str, Any]:
+        try:
+            response = await client.get(url)
+            response.raise_for_status()
+            info = response.json()
+        except (OAuthError, httpx2.HTTPError, ValueError) as exc:
+            log.warning("ESIA userinfo endpoint failed: %s", type(exc).__name__)
+            raise EsiaUnavailable() from exc
+        if not isinstance(info, dict) or info.get("sub") != subject:
+            # OIDC Core 5.3.2: userinfo about anyone but the id_token's subject is not used.
+            log.warning("ESIA userinfo refused, check failed: sub")
+            raise EsiaUnavailable()
+        return info

@@ -8,6 +8,7 @@ from html import escape
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot.keyboards.login import main_menu
 from bot.texts import login as texts
@@ -17,6 +18,18 @@ from core.errors import DomainError
 from core.login import EsiaLogin
 
 log = logging.getLogger(__name__)
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """The access log without query strings: the ESIA callback's carry a one-time code and state."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %s %.3fs', request.remote, request.method, request.path,
+                         response.status, response.body_length, time)
+
+
+def web_runner(app: web.Application) -> web.AppRunner:
+    return web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
 
 
 def _page(text: str, status: int = 200) -> web.Response:
@@ -38,12 +51,12 @@ def make_web_app(bot: Bot, esia_login: EsiaLogin | None, access: AccessService) 
         if not state or not code:
             return _page(texts.ESIA_PAGE_FAIL, 400)
         try:
-            telegram_id, _ = await esia_login.complete(state, code)
+            telegram_id, result = await esia_login.complete(state, code)
         except DomainError as exc:
             return _page(error_text(exc), 400)
         identity = await access.identify(telegram_id, telegram_id)
         try:
-            await bot.send_message(telegram_id, texts.ESIA_DONE, reply_markup=main_menu(identity))
+            await bot.send_message(telegram_id, texts.esia_done(result.from_esia), reply_markup=main_menu(identity))
         except TelegramAPIError as exc:
             log.warning("could not tell user about ESIA log-in: %s", type(exc).__name__)
         return _page(texts.ESIA_PAGE_OK)

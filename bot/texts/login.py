@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.texts.common import esc
+from core.ports import EsiaField
 
 GREETING = (
     "Здравствуйте! Это бот Регионального портала медицинских услуг.\n"
@@ -34,6 +37,10 @@ ESIA_LINK = (
     "15 минут. После входа вернитесь в этот чат."
 )
 ESIA_DONE = "Вы вошли через Госуслуги (ЕСИА). Данные главного пользователя подтверждены Госуслугами."
+ESIA_FIELDS = {
+    EsiaField.FULL_NAME: "ФИО", EsiaField.BIRTH_DATE: "дата рождения", EsiaField.SEX: "пол",
+    EsiaField.SNILS: "СНИЛС", EsiaField.OMS_POLICY: "полис ОМС",
+}
 ESIA_PAGE_OK = "Вход выполнен. Вернитесь в Telegram — бот уже написал вам."
 ESIA_PAGE_FAIL = "Войти не удалось. Вернитесь в Telegram и попробуйте ещё раз."
 EMAIL_ASK = "Напишите адрес электронной почты. Мы отправим на него одноразовый код."
@@ -46,6 +53,17 @@ OWNER_DATA_ASK = (
     "после этого можно будет записываться к врачу."
 )
 WELCOME_BACK = "Вы вошли в учётную запись."
+
+
+def esia_done(from_esia: Sequence[EsiaField]) -> str:
+    """After an ESIA log-in; the first one also says which of the owner's fields ESIA filled."""
+    if not from_esia:
+        return ESIA_DONE
+    text = ESIA_DONE + "\nИз Госуслуг: " + ", ".join(ESIA_FIELDS[f] for f in ESIA_FIELDS if f in from_esia) + "."
+    missing = [ESIA_FIELDS[f] for f in ESIA_FIELDS if f not in from_esia]
+    if missing:
+        text += "\nГосуслуги не передали: " + ", ".join(missing) + "."
+    return text
 
 
 def code_sent(masked_email: str, ttl_minutes: int) -> str:

@@ -11,7 +11,7 @@ from storage.db import Database
 from storage.models import Account, Patient
 from tests.e2e import world
 from tests.e2e.harness import BotProcess
-from tests.e2e.oidc import FakeOidcProvider, open_in_browser
+from tests.e2e.oidc import FakeOidcProvider, open_in_browser, s256
 from tests.fake_telegram.server import FakeTelegramServer
 from tests.fake_telegram.user import ScriptedUser
 from tests.fakes.smtp import SmtpCapture
@@ -103,7 +103,7 @@ async def test_esia_login_is_confirmed_at_once_and_state_is_one_time(fake_api: F
     claims = {"sub": "esia-42", "family_name": "Петров", "given_name": "Олег", "middle_name": "Ильич",
               "birthdate": "1979-04-12", "gender": "male", "snils": "112-233-445 95",
               "oms_policy": "5012345678901234"}
-    async with FakeOidcProvider(claims) as oidc:
+    async with FakeOidcProvider(claims, now=bot_process.now) as oidc:  # the bot's clock, shifted or not
         await bot_process.start(oidc.env())
         oleg = fake_api.user(1002, "Олег")
         await oleg.send("/start")
@@ -116,6 +116,7 @@ async def test_esia_login_is_confirmed_at_once_and_state_is_one_time(fake_api: F
         status, final_url, body = await open_in_browser(url)
         assert status == 200 and "Вход выполнен" in body
         await oleg.expect("Вы вошли через Госуслуги")
+        await oleg.expect("Из Госуслуг: ФИО, дата рождения, пол, СНИЛС, полис ОМС")
         await oleg.send("Запись к врачу")
         await oleg.expect("Выберите специальность")  # confirmed at once: booking is open
 
@@ -125,6 +126,35 @@ async def test_esia_login_is_confirmed_at_once_and_state_is_one_time(fake_api: F
         forged_status, _, _ = await open_in_browser(forged.replace("?&", "?"))
         assert forged_status == 400
         assert oidc.token_requests == 1
+        # PKCE: the token request carried the verifier whose S256 challenge the log-in link had.
+        assert [s256(v) for v in oidc.verifiers] == oidc.challenges
+        # The one-time code and state of each callback stay out of the log (the access log too).
+        log = bot_process.log_text()
+        assert "/esia/callback" in log and "code=" not in log and "state=" not in log
+
+
+async def test_esia_id_token_with_another_nonce_logs_nobody_in(fake_api: FakeTelegramServer,
+                                                               bot_process: BotProcess, bot_db: Database) -> None:
+    """R1: an id_token that fails a check (here: the nonce of another log-in) is refused; the patient
+    reads why on the page, nobody is logged in, and the log names the check only."""
+    claims = {"sub": "esia-43", "family_name": "Петров", "given_name": "Олег", "birthdate": "1979-04-12",
+              "gender": "male"}
+    async with FakeOidcProvider(claims, now=bot_process.now) as oidc:  # the bot's clock, shifted or not
+        oidc.id_token_overrides = {"nonce": "another-log-in"}
+        await bot_process.start(oidc.env())
+        oleg = fake_api.user(1006, "Олег")
+        await oleg.send("/start")
+        await oleg.expect("Согласие на обработку")
+        await oleg.press("Даю согласие")
+        await oleg.expect("Как вы хотите войти")
+        await oleg.press("Войти через Госуслуги")
+        await oleg.expect("Открыть Госуслуги")
+        status, _, body = await open_in_browser(oleg.url_button("Открыть Госуслуги"))
+        assert status == 400 and "войдите по электронной почте" in body
+        async with bot_db.read() as uow:
+            assert await uow.session.scalar(select(Account)) is None
+        log = bot_process.log_text()
+        assert "check failed: nonce" in log and "Петров" not in log and "esia-43" not in log
 
 
 async def test_family_member_rejected_fixed_and_confirmed(fake_api: FakeTelegramServer, bot_process: BotProcess,
