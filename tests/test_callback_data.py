@@ -15,7 +15,8 @@ CLASSES = [c for c in vars(callbacks).values()
 
 
 def _largest(cls: type[CallbackData]) -> CallbackData:
-    """An instance with the longest value of each field: ids up to eight digits (a hundred million rows), the longest enum member."""
+    """An instance with the longest value of each field: eight-digit ids (a hundred million rows),
+    the longest enum member."""
     hints = typing.get_type_hints(cls)
     values: dict[str, object] = {}
     for name in cls.model_fields:
