@@ -145,6 +145,13 @@ def after_booking(appointment_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def cancel_visit(appointment_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_CANCEL_VISIT,
+                   callback_data=VisitCb(action=VisitAction.ASK, appointment_id=appointment_id))
+    return builder.as_markup()
+
+
 def day_view(cells: list[ScheduleCell], timezone: str, cb: BookCb) -> InlineKeyboardMarkup:
     """The doctor's whole day (R19): own appointments open their cancel, free times book (when a person is
     chosen), taken ones stay where they are."""
