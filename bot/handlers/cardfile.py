@@ -37,8 +37,7 @@ async def show(message: Message, identity: Identity, state: FSMContext, cardfile
 @router.callback_query(CardCb.filter(F.action == CardAction.LIST))
 async def back_to_list(query: CallbackQuery, identity: Identity, cardfile: CardFileService) -> None:
     people = await cardfile.people(identity)
-    msg = message_of(query)
-    await msg.edit_text(texts.overview(people), reply_markup=kb.overview(people))
+    await message_of(query).edit_text(texts.overview(people), reply_markup=kb.overview(people))
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
@@ -51,25 +50,22 @@ async def open_person(query: CallbackQuery, callback_data: CardCb, identity: Ide
 @router.callback_query(CardCb.filter(F.action == CardAction.ADD))
 async def add(query: CallbackQuery, identity: Identity, state: FSMContext) -> None:
     identity.require_account()
-    msg = message_of(query)
-    await begin_add_form(msg, state)
+    await begin_add_form(message_of(query), state)
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.FIX))
 async def fix(query: CallbackQuery, callback_data: CardCb, identity: Identity, state: FSMContext,
               cardfile: CardFileService) -> None:
     patient = await cardfile.person(identity, callback_data.patient_id)  # authorizes the id
-    msg = message_of(query)
-    await begin_fix_form(msg, state, patient.id)
+    await begin_fix_form(message_of(query), state, patient.id)
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.REMOVE))
 async def remove_ask(query: CallbackQuery, callback_data: CardCb, identity: Identity,
                      cardfile: CardFileService) -> None:
     patient = await cardfile.person(identity, callback_data.patient_id)
-    msg = message_of(query)
-    await msg.edit_text(texts.person_card(patient) + "\n\n" + texts.REMOVE_ASK,
-                                  reply_markup=kb.confirm_remove(patient.id))
+    await message_of(query).edit_text(texts.person_card(patient) + "\n\n" + texts.REMOVE_ASK,
+                                      reply_markup=kb.confirm_remove(patient.id))
 
 
 @router.callback_query(CardCb.filter(F.action == CardAction.REMOVE_OK))
@@ -78,5 +74,4 @@ async def remove(query: CallbackQuery, callback_data: CardCb, identity: Identity
     await cardfile.remove(identity, callback_data.patient_id)
     people = await cardfile.people(identity)
     callback_answer.text = texts.REMOVED
-    msg = message_of(query)
-    await msg.edit_text(texts.overview(people), reply_markup=kb.overview(people))
+    await message_of(query).edit_text(texts.overview(people), reply_markup=kb.overview(people))

@@ -25,8 +25,7 @@ router = Router(name=__name__)
 async def ask_email(query: CallbackQuery, identity: Identity, state: FSMContext) -> None:
     identity.require_consent()
     await state.set_state(EmailLoginStates.email)
-    msg = message_of(query)
-    await msg.answer(login.EMAIL_ASK)
+    await message_of(query).answer(login.EMAIL_ASK)
 
 
 @router.message(StateFilter(EmailLoginStates.email), TYPED)
@@ -42,9 +41,8 @@ async def got_email(message: Message, identity: Identity, state: FSMContext, ema
 async def resend(query: CallbackQuery, identity: Identity, state: FSMContext, email_login: EmailLogin) -> None:
     sent = await email_login.resend(identity)
     await state.set_state(EmailLoginStates.code)
-    msg = message_of(query)
-    await msg.answer(login.code_sent(login.mask_email(sent.email), email_login.policy.ttl.seconds // 60),
-                               reply_markup=kb.code_sent())
+    await message_of(query).answer(login.code_sent(login.mask_email(sent.email), email_login.policy.ttl.seconds // 60),
+                                   reply_markup=kb.code_sent())
 
 
 @router.message(StateFilter(EmailLoginStates.code), TYPED)
@@ -68,5 +66,4 @@ async def esia(query: CallbackQuery, identity: Identity, esia_login: EsiaLogin |
     if esia_login is None:
         raise NotAllowed()
     url = await esia_login.start(identity)
-    msg = message_of(query)
-    await msg.answer(login.ESIA_LINK, reply_markup=kb.esia_link(url))
+    await message_of(query).answer(login.ESIA_LINK, reply_markup=kb.esia_link(url))

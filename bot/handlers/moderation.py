@@ -39,17 +39,14 @@ async def queue(message: Message, identity: Identity, moderation: ModerationServ
 async def open_submission(query: CallbackQuery, callback_data: ModCb, identity: Identity,
                           moderation: ModerationService) -> None:
     patient = await moderation.submission(identity, callback_data.patient_id)
-    msg = message_of(query)
-    await msg.answer(texts.submission(texts.from_patient(patient)),
-                               reply_markup=kb.decision(patient.id))
+    await message_of(query).answer(texts.submission(texts.from_patient(patient)), reply_markup=kb.decision(patient.id))
 
 
 @router.callback_query(ModCb.filter(F.action == ModAction.CONFIRM))
 async def confirm(query: CallbackQuery, callback_data: ModCb, identity: Identity,
                   moderation: ModerationService) -> None:
     patient = await moderation.confirm(identity, callback_data.patient_id)
-    msg = message_of(query)
-    await msg.edit_text(texts.submission(texts.from_patient(patient)) + texts.CONFIRMED_MARK)
+    await message_of(query).edit_text(texts.submission(texts.from_patient(patient)) + texts.CONFIRMED_MARK)
 
 
 @router.callback_query(ModCb.filter(F.action == ModAction.REJECT))
@@ -58,8 +55,7 @@ async def reject_ask(query: CallbackQuery, callback_data: ModCb, identity: Ident
     await moderation.undecided(identity, callback_data.patient_id)
     await state.set_state(ModerationStates.reason)
     await state.update_data(patient_id=callback_data.patient_id)
-    msg = message_of(query)
-    await msg.answer(texts.REASON_ASK)
+    await message_of(query).answer(texts.REASON_ASK)
 
 
 @router.message(StateFilter(ModerationStates.reason), TYPED)

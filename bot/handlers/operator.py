@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.filters import TYPED
 from bot.handlers.common import message_of
+from bot.keyboards import operator as kb
 from bot.keyboards.callbacks import RuleField, RulesCb
 from bot.states import OperatorStates
 from bot.texts import common
@@ -22,22 +22,11 @@ from core.rules import RulesService
 router = Router(name=__name__)
 
 
-def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=texts.BTN_CUTOFF, callback_data=RulesCb(field=RuleField.CUTOFF))
-    builder.button(text=texts.BTN_OFFER, callback_data=RulesCb(field=RuleField.OFFER))
-    for org_id, name, enabled in orgs:
-        builder.button(text=f"{texts.WAITLIST_ON if enabled else texts.WAITLIST_OFF}: {name}",
-                       callback_data=RulesCb(field=RuleField.WAITLIST, organization_id=org_id, enable=not enabled))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
 @router.message(Command("rules"))
 @router.message(F.text == common.BTN_RULES)
 async def show(message: Message, identity: Identity, rules: RulesService) -> None:
     current = await rules.show(identity)
-    await message.answer(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
+    await message.answer(texts.rules(current), reply_markup=kb.rules(await rules.organizations(identity)))
 
 
 @router.callback_query(RulesCb.filter(F.field == RuleField.WAITLIST))
@@ -46,10 +35,10 @@ async def toggle_waitlist(query: CallbackQuery, callback_data: RulesCb, identity
     await rules.set_waitlist(identity, callback_data.organization_id, callback_data.enable)
     current = await rules.show(identity)
     callback_answer.text = texts.SAVED
-    await message_of(query).edit_text(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
+    await message_of(query).edit_text(texts.rules(current), reply_markup=kb.rules(await rules.organizations(identity)))
 
 
-@router.callback_query(RulesCb.filter())
+@router.callback_query(RulesCb.filter(F.field.in_({RuleField.CUTOFF, RuleField.OFFER})))
 async def ask(query: CallbackQuery, callback_data: RulesCb, identity: Identity, state: FSMContext) -> None:
     identity.require_role(Role.OPERATOR)
     await state.set_state(OperatorStates.cutoff if callback_data.field == RuleField.CUTOFF else OperatorStates.offer)
@@ -67,4 +56,4 @@ async def save(message: Message, identity: Identity, state: FSMContext, rules: R
         current = await rules.set_offer_minutes(identity, message.text)
     await state.clear()
     await message.answer(texts.SAVED + "\n\n" + texts.rules(current),
-                         reply_markup=_keyboard(await rules.organizations(identity)))
+                         reply_markup=kb.rules(await rules.organizations(identity)))

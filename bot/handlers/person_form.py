@@ -88,8 +88,7 @@ async def sex(query: CallbackQuery, callback_data: PersonCb, state: FSMContext) 
     chosen = validation.sex(callback_data.value)
     await state.update_data(sex=chosen.value)
     await state.set_state(PersonForm.oms_policy)
-    msg = message_of(query)
-    await msg.answer(texts.ASK_OMS, reply_markup=kb.cancel_only())
+    await message_of(query).answer(texts.ASK_OMS, reply_markup=kb.cancel_only())
 
 
 @router.message(StateFilter(PersonForm.oms_policy), TYPED)
@@ -120,8 +119,7 @@ async def snils(message: Message, state: FSMContext) -> None:
 @router.callback_query(StateFilter(PersonForm.snils), PersonCb.filter(F.action == PersonAction.SKIP))
 async def snils_skipped(query: CallbackQuery, state: FSMContext) -> None:
     await state.update_data(snils=None)
-    msg = message_of(query)
-    await _ask_phone(msg, state)
+    await _ask_phone(message_of(query), state)
 
 
 async def _ask_phone(message: Message, state: FSMContext) -> None:
@@ -149,8 +147,7 @@ async def phone_skipped(query: CallbackQuery, state: FSMContext, callback_answer
         callback_answer.text, callback_answer.show_alert = texts.ASK_PHONE, True
         return
     await state.update_data(phone=None)
-    msg = message_of(query)
-    await _review(msg, state)
+    await _review(message_of(query), state)
 
 
 def _person(data: dict[str, Any]) -> PersonData:
@@ -188,15 +185,13 @@ async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, ca
 @router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.RESTART))
 async def restart(query: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
-    msg = message_of(query)
-    await _begin(msg, state, mode=data["mode"], patient_id=data.get("patient_id"))
+    await _begin(message_of(query), state, mode=data["mode"], patient_id=data.get("patient_id"))
 
 
 @router.callback_query(PersonCb.filter(F.action == PersonAction.CANCEL))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    msg = message_of(query)
-    await msg.answer(texts.FORM_CANCELLED)
+    await message_of(query).answer(texts.FORM_CANCELLED)
 
 
 @router.message(StateFilter(PersonForm.sex))

@@ -54,14 +54,12 @@ async def help_(message: Message) -> None:
 async def consent_given(query: CallbackQuery, identity: Identity, access: AccessService,
                         esia_enabled: bool) -> None:
     await access.give_consent(identity.telegram_id, identity.chat_id)
-    msg = message_of(query)
-    await msg.answer(login.LOGIN_ASK, reply_markup=kb.login_methods(esia_enabled))
+    await message_of(query).answer(login.LOGIN_ASK, reply_markup=kb.login_methods(esia_enabled))
 
 
 @router.callback_query(LoginCb.filter(F.action == LoginAction.DECLINE))
 async def consent_declined(query: CallbackQuery) -> None:
-    msg = message_of(query)
-    await msg.answer(login.CONSENT_DECLINED)
+    await message_of(query).answer(login.CONSENT_DECLINED)
 
 
 @router.message(Command("privacy"))
@@ -76,8 +74,7 @@ async def privacy(message: Message, identity: Identity, consent_text: str) -> No
 async def withdraw(query: CallbackQuery, identity: Identity, access: AccessService, state: FSMContext) -> None:
     await access.withdraw_consent(identity)
     await state.clear()
-    msg = message_of(query)
-    await msg.answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
+    await message_of(query).answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
 
 
 @router.message(Command("logout"))
