@@ -23,14 +23,14 @@ from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
-NOT_MODIFIED = r".*message is not modified"
+NOT_MODIFIED = "message is not modified"  # Telegram's words for an edit that changes nothing
 
 
 def told(exc: Exception) -> str | None:
     """What the person is told of an error; nothing for a double tap (see ``same_screen_again``)."""
     if isinstance(exc, DomainError):
         return error_text(exc)
-    if isinstance(exc, TelegramBadRequest) and "message is not modified" in exc.message:
+    if isinstance(exc, TelegramBadRequest) and NOT_MODIFIED in exc.message:
         return None
     return SOMETHING_WRONG
 
@@ -63,7 +63,7 @@ async def domain_error(event: ErrorEvent) -> None:
     await _reply(event, error_text(event.exception))
 
 
-@router.error(ExceptionTypeFilter(TelegramBadRequest), ExceptionMessageFilter(NOT_MODIFIED))
+@router.error(ExceptionTypeFilter(TelegramBadRequest), ExceptionMessageFilter(f".*{NOT_MODIFIED}"))
 async def same_screen_again(event: ErrorEvent) -> None:
     """A double tap re-renders the screen it is already on; Telegram refuses the identical edit. Harmless."""
 
