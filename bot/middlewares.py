@@ -1,5 +1,4 @@
-"""Per-update context: who is talking (from the database), resolved once for every handler, and the
-services the handler asks for by name."""
+"""Per-update context: who is talking, read from the database once for every handler."""
 
 from __future__ import annotations
 
@@ -28,18 +27,3 @@ class IdentityMiddleware(BaseMiddleware):
         data["identity"] = await self.access.identify(user.id, chat.id if chat else user.id)
         return await handler(event, data)
 
-
-class ServicesMiddleware(BaseMiddleware):
-    """Hands the services (``Container``) to the handler about to run, by name as it asks for them.
-
-    Not as the Dispatcher's workflow data: aiogram copies the update's data at every router and
-    every filter it tries on the way to a handler, and seventeen services more in that data made
-    each of those copies, and so every update, dearer. Here they join the data once, at the end.
-    """
-
-    def __init__(self, services: dict[str, Any]) -> None:
-        self.services = services
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data.update(self.services)
-        return await handler(event, data)

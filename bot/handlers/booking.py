@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.filters import Cmd, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import BookCb, BookStep
-from bot.routing import ConversationRouter
 from bot.texts import booking as texts
 from bot.texts import common
 from bot.texts.errors import error_text
@@ -18,7 +19,7 @@ from core.identity import Identity
 from core.schedule import ScheduleService
 from storage.snapshots import Person
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
 async def _specialties(message: Message, patient: Person, page: int, schedule: ScheduleService,
@@ -35,8 +36,8 @@ async def _specialties(message: Message, patient: Person, page: int, schedule: S
         await message.answer(text, reply_markup=markup)
 
 
-@router.message(Cmd("book"))
-@router.message(MenuButton(common.BTN_BOOK))
+@router.message(Command("book"))
+@router.message(F.text == common.BTN_BOOK)
 async def start(message: Message, identity: Identity, booking: BookingService, schedule: ScheduleService) -> None:
     people, chosen = await booking.start(identity)
     if not people:
@@ -47,26 +48,23 @@ async def start(message: Message, identity: Identity, booking: BookingService, s
         await message.answer(texts.WHO, reply_markup=kb.people(people))
 
 
-@router.callback_query(BookCb.filter(step=BookStep.PEOPLE))
+@router.callback_query(BookCb.filter(F.step == BookStep.PEOPLE))
 async def choose_person(query: CallbackQuery, identity: Identity, booking: BookingService) -> None:
     people = await booking.bookable_people(identity)
-    await query.answer()
     await message_of(query).edit_text(texts.WHO, reply_markup=kb.people(people))
 
 
-@router.callback_query(BookCb.filter(step=BookStep.PERSON))
+@router.callback_query(BookCb.filter(F.step == BookStep.PERSON))
 async def person(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                  schedule: ScheduleService) -> None:
     patient, several = await booking.choose(identity, callback_data.patient_id)
-    await query.answer()
     await _specialties(message_of(query), patient, callback_data.page, schedule, with_people=several, edit=True)
 
 
-@router.callback_query(BookCb.filter(step=BookStep.SPECIALTY))
+@router.callback_query(BookCb.filter(F.step == BookStep.SPECIALTY))
 async def specialty(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
     # Display only: the person is authorized again when the booking is confirmed.
     shown = await schedule.doctors(callback_data.specialty_id, callback_data.page, kb.PAGE)
-    await query.answer()
     markup = kb.doctors(shown, callback_data.patient_id, callback_data.page)
     await message_of(query).edit_text(texts.doctors(shown.specialty), reply_markup=markup)
 
@@ -94,47 +92,42 @@ async def _show_day(message: Message, callback_data: BookCb, schedule: ScheduleS
                             reply_markup=kb.times(free, chosen.org.timezone, callback_data))
 
 
-@router.callback_query(BookCb.filter(step=BookStep.DOCTOR))
+@router.callback_query(BookCb.filter(F.step == BookStep.DOCTOR))
 async def doctor(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
-    await query.answer()
     await _show_dates(message_of(query), callback_data, schedule)
 
 
-@router.callback_query(BookCb.filter(step=BookStep.DAY))
+@router.callback_query(BookCb.filter(F.step == BookStep.DAY))
 async def day(query: CallbackQuery, callback_data: BookCb, schedule: ScheduleService) -> None:
-    await query.answer()
     await _show_day(message_of(query), callback_data, schedule)
 
 
-@router.callback_query(BookCb.filter(step=BookStep.DAY_VIEW))
+@router.callback_query(BookCb.filter(F.step == BookStep.DAY_VIEW))
 async def day_view(query: CallbackQuery, callback_data: BookCb, identity: Identity,
                    schedule: ScheduleService) -> None:
     chosen_day = kb.day_of(callback_data.day)
     chosen, cells = await schedule.day_view(identity, callback_data.doctor_id, chosen_day)
-    await query.answer()
     await message_of(query).edit_text(texts.day_view(chosen, chosen_day),
                                       reply_markup=kb.day_view(cells, chosen.org.timezone, callback_data))
 
 
-@router.callback_query(BookCb.filter(step=BookStep.SLOT))
+@router.callback_query(BookCb.filter(F.step == BookStep.SLOT))
 async def slot(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
                schedule: ScheduleService) -> None:
     patient, chosen, starts_at = await booking.preview(identity, callback_data.patient_id, callback_data.slot_id)
-    await query.answer()
     await message_of(query).edit_text(texts.summary(chosen, starts_at, patient.full_name),
                                       reply_markup=kb.summary(callback_data))
 
 
-@router.callback_query(BookCb.filter(step=BookStep.CONFIRM))
+@router.callback_query(BookCb.filter(F.step == BookStep.CONFIRM))
 async def confirm(query: CallbackQuery, callback_data: BookCb, identity: Identity, booking: BookingService,
-                  schedule: ScheduleService) -> None:
+                  schedule: ScheduleService, callback_answer: CallbackAnswer) -> None:
     try:
         view = await booking.book(identity, callback_data.patient_id, callback_data.slot_id)
     except SlotTaken as exc:
         # R7: the loser is told and sees fresh times of the same day, on the same screen.
-        await query.answer(error_text(exc), show_alert=True)
+        callback_answer.text, callback_answer.show_alert = error_text(exc), True
         await _show_day(message_of(query), callback_data.model_copy(update={"step": BookStep.DAY, "slot_id": 0}),
                         schedule)
         return
-    await query.answer()
     await message_of(query).edit_text(texts.booked(view), reply_markup=kb.after_booking(view.id))

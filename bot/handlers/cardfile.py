@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.filters import Cmd, MenuButton
 from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_add_form, begin_fix_form, begin_owner_form
 from bot.keyboards import cardfile as kb
 from bot.keyboards.callbacks import CardAction, CardCb
-from bot.routing import ConversationRouter
 from bot.texts import cardfile as texts
 from bot.texts import common
 from core.cardfile import CardFileService
@@ -18,11 +19,11 @@ from core.clock import Clock
 from core.identity import Identity
 from core.visits import VisitsService
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
-@router.message(Cmd("cardfile"))
-@router.message(MenuButton(common.BTN_CARDFILE))
+@router.message(Command("cardfile"))
+@router.message(F.text == common.BTN_CARDFILE)
 async def show(message: Message, identity: Identity, state: FSMContext, cardfile: CardFileService) -> None:
     await state.clear()
     people = await cardfile.people(identity)
@@ -33,54 +34,44 @@ async def show(message: Message, identity: Identity, state: FSMContext, cardfile
     await message.answer(texts.overview(people), reply_markup=kb.overview(people))
 
 
-@router.callback_query(CardCb.filter(action=CardAction.LIST))
+@router.callback_query(CardCb.filter(F.action == CardAction.LIST))
 async def back_to_list(query: CallbackQuery, identity: Identity, cardfile: CardFileService) -> None:
     people = await cardfile.people(identity)
-    await query.answer()
-    msg = message_of(query)
-    await msg.edit_text(texts.overview(people), reply_markup=kb.overview(people))
+    await message_of(query).edit_text(texts.overview(people), reply_markup=kb.overview(people))
 
 
-@router.callback_query(CardCb.filter(action=CardAction.OPEN))
+@router.callback_query(CardCb.filter(F.action == CardAction.OPEN))
 async def open_person(query: CallbackQuery, callback_data: CardCb, identity: Identity, visits: VisitsService,
                       clock: Clock) -> None:
     card = await visits.of_person(identity, callback_data.patient_id)
-    await query.answer()
     await message_of(query).edit_text(texts.person_with_visits(card), reply_markup=kb.person(card, clock.now()))
 
 
-@router.callback_query(CardCb.filter(action=CardAction.ADD))
+@router.callback_query(CardCb.filter(F.action == CardAction.ADD))
 async def add(query: CallbackQuery, identity: Identity, state: FSMContext) -> None:
     identity.require_account()
-    await query.answer()
-    msg = message_of(query)
-    await begin_add_form(msg, state)
+    await begin_add_form(message_of(query), state)
 
 
-@router.callback_query(CardCb.filter(action=CardAction.FIX))
+@router.callback_query(CardCb.filter(F.action == CardAction.FIX))
 async def fix(query: CallbackQuery, callback_data: CardCb, identity: Identity, state: FSMContext,
               cardfile: CardFileService) -> None:
     patient = await cardfile.person(identity, callback_data.patient_id)  # authorizes the id
-    await query.answer()
-    msg = message_of(query)
-    await begin_fix_form(msg, state, patient.id)
+    await begin_fix_form(message_of(query), state, patient.id)
 
 
-@router.callback_query(CardCb.filter(action=CardAction.REMOVE))
+@router.callback_query(CardCb.filter(F.action == CardAction.REMOVE))
 async def remove_ask(query: CallbackQuery, callback_data: CardCb, identity: Identity,
                      cardfile: CardFileService) -> None:
     patient = await cardfile.person(identity, callback_data.patient_id)
-    await query.answer()
-    msg = message_of(query)
-    await msg.edit_text(texts.person_card(patient) + "\n\n" + texts.REMOVE_ASK,
-                                  reply_markup=kb.confirm_remove(patient.id))
+    await message_of(query).edit_text(texts.person_card(patient) + "\n\n" + texts.REMOVE_ASK,
+                                      reply_markup=kb.confirm_remove(patient.id))
 
 
-@router.callback_query(CardCb.filter(action=CardAction.REMOVE_OK))
-async def remove(query: CallbackQuery, callback_data: CardCb, identity: Identity,
-                 cardfile: CardFileService) -> None:
+@router.callback_query(CardCb.filter(F.action == CardAction.REMOVE_OK))
+async def remove(query: CallbackQuery, callback_data: CardCb, identity: Identity, cardfile: CardFileService,
+                 callback_answer: CallbackAnswer) -> None:
     await cardfile.remove(identity, callback_data.patient_id)
     people = await cardfile.people(identity)
-    await query.answer(texts.REMOVED)
-    msg = message_of(query)
-    await msg.edit_text(texts.overview(people), reply_markup=kb.overview(people))
+    callback_answer.text = texts.REMOVED
+    await message_of(query).edit_text(texts.overview(people), reply_markup=kb.overview(people))

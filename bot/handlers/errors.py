@@ -1,37 +1,69 @@
-"""Domain errors raised anywhere in a handler become a friendly answer, never a traceback."""
+"""Errors raised anywhere in a handler become a friendly answer, never a traceback.
+
+A pressed button is answered once, by aiogram's ``CallbackAnswerMiddleware`` after its handler:
+``AlertOnError`` runs inside it and turns the handler's error into that answer's alert. The error
+handlers below then log and reply to messages; they never answer a button again.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from aiogram import BaseMiddleware, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionMessageFilter, ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, TelegramObject
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.routing import ConversationRouter
 from bot.texts.common import SOMETHING_WRONG
 from bot.texts.errors import error_text
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
+NOT_MODIFIED = "message is not modified"  # Telegram's words for an edit that changes nothing
 
 
-async def _tell(event: ErrorEvent, text: str) -> None:
-    update = event.update
-    if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
-    elif update.message is not None:
-        await update.message.answer(text)
+def told(exc: Exception) -> str | None:
+    """What the person is told of an error; nothing for a double tap (see ``same_screen_again``)."""
+    if isinstance(exc, DomainError):
+        return error_text(exc)
+    if isinstance(exc, TelegramBadRequest) and NOT_MODIFIED in exc.message:
+        return None
+    return SOMETHING_WRONG
+
+
+class AlertOnError(BaseMiddleware):
+    """Set on buttons inside ``CallbackAnswerMiddleware``: the error of a button's handler becomes the
+    alert its answer shows, unless the handler chose the answer before failing; the error goes on to
+    the error handlers."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception as exc:
+            text = told(exc)
+            answer: CallbackAnswer = data["callback_answer"]
+            if text is not None and answer.text is None:  # what the handler had already said stands
+                answer.text, answer.show_alert = text[:200], True  # Telegram shows at most 200 characters
+            raise
+
+
+async def _reply(event: ErrorEvent, text: str) -> None:
+    if event.update.message is not None:
+        await event.update.message.answer(text)
 
 
 @router.error(ExceptionTypeFilter(DomainError))
 async def domain_error(event: ErrorEvent) -> None:
     assert isinstance(event.exception, DomainError)
-    await _tell(event, error_text(event.exception))
+    await _reply(event, error_text(event.exception))
 
 
-@router.error(ExceptionTypeFilter(TelegramBadRequest), ExceptionMessageFilter(r".*message is not modified"))
+@router.error(ExceptionTypeFilter(TelegramBadRequest), ExceptionMessageFilter(f".*{NOT_MODIFIED}"))
 async def same_screen_again(event: ErrorEvent) -> None:
     """A double tap re-renders the screen it is already on; Telegram refuses the identical edit. Harmless."""
 
@@ -40,4 +72,4 @@ async def same_screen_again(event: ErrorEvent) -> None:
 async def unexpected_error(event: ErrorEvent) -> None:
     # The update id is enough to find the request; the update itself may hold personal data.
     log.error("unhandled error on update %s", event.update.update_id, exc_info=event.exception)
-    await _tell(event, SOMETHING_WRONG)
+    await _reply(event, SOMETHING_WRONG)

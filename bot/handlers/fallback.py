@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.handlers.start import show_entry
-from bot.routing import ConversationRouter
 from bot.texts import common
 from core.identity import Identity
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
 @router.callback_query()
-async def stale_button(query: CallbackQuery) -> None:
+async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     # Buttons from old messages, after a restart, or forged: say so, change nothing.
-    await query.answer(common.STALE_BUTTON, show_alert=True)
+    callback_answer.text, callback_answer.show_alert = common.STALE_BUTTON, True
 
 
 @router.message()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -10,24 +11,21 @@ from bot.filters import TYPED
 from bot.handlers.common import message_of
 from bot.handlers.person_form import begin_owner_form
 from bot.keyboards import login as kb
-from bot.keyboards.callbacks import LoginCb
-from bot.routing import ConversationRouter
+from bot.keyboards.callbacks import LoginAction, LoginCb
 from bot.states import EmailLoginStates
 from bot.texts import login
 from core.errors import CodeExpired, NotAllowed
 from core.identity import Identity
 from core.login import EmailLogin, EsiaLogin
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
-@router.callback_query(LoginCb.filter(action="email"))
+@router.callback_query(LoginCb.filter(F.action == LoginAction.EMAIL))
 async def ask_email(query: CallbackQuery, identity: Identity, state: FSMContext) -> None:
     identity.require_consent()
     await state.set_state(EmailLoginStates.email)
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(login.EMAIL_ASK)
+    await message_of(query).answer(login.EMAIL_ASK)
 
 
 @router.message(StateFilter(EmailLoginStates.email), TYPED)
@@ -39,14 +37,12 @@ async def got_email(message: Message, identity: Identity, state: FSMContext, ema
                          reply_markup=kb.code_sent())
 
 
-@router.callback_query(LoginCb.filter(action="resend"))
+@router.callback_query(LoginCb.filter(F.action == LoginAction.RESEND))
 async def resend(query: CallbackQuery, identity: Identity, state: FSMContext, email_login: EmailLogin) -> None:
     sent = await email_login.resend(identity)
     await state.set_state(EmailLoginStates.code)
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(login.code_sent(login.mask_email(sent.email), email_login.policy.ttl.seconds // 60),
-                               reply_markup=kb.code_sent())
+    await message_of(query).answer(login.code_sent(login.mask_email(sent.email), email_login.policy.ttl.seconds // 60),
+                                   reply_markup=kb.code_sent())
 
 
 @router.message(StateFilter(EmailLoginStates.code), TYPED)
@@ -65,11 +61,9 @@ async def got_code(message: Message, identity: Identity, state: FSMContext, emai
     await begin_owner_form(message, state)
 
 
-@router.callback_query(LoginCb.filter(action="esia"))
+@router.callback_query(LoginCb.filter(F.action == LoginAction.ESIA))
 async def esia(query: CallbackQuery, identity: Identity, esia_login: EsiaLogin | None) -> None:
     if esia_login is None:
         raise NotAllowed()
     url = await esia_login.start(identity)
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(login.ESIA_LINK, reply_markup=kb.esia_link(url))
+    await message_of(query).answer(login.ESIA_LINK, reply_markup=kb.esia_link(url))

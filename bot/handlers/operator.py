@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram.filters import StateFilter
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.filters import TYPED, Cmd, MenuButton
+from bot.filters import TYPED
 from bot.handlers.common import message_of
-from bot.keyboards.callbacks import RulesCb
-from bot.routing import ConversationRouter
+from bot.keyboards import operator as kb
+from bot.keyboards.callbacks import RuleField, RulesCb
 from bot.states import OperatorStates
 from bot.texts import common
 from bot.texts import operator as texts
@@ -17,43 +19,30 @@ from core.enums import Role
 from core.identity import Identity
 from core.rules import RulesService
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
-def _keyboard(orgs: list[tuple[int, str, bool]]) -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(text=texts.BTN_CUTOFF, callback_data=RulesCb(field="cutoff").pack())],
-        [InlineKeyboardButton(text=texts.BTN_OFFER, callback_data=RulesCb(field="offer").pack())],
-    ]
-    for org_id, name, enabled in orgs:
-        label = f"{texts.WAITLIST_ON if enabled else texts.WAITLIST_OFF}: {name}"
-        rows.append([InlineKeyboardButton(text=label, callback_data=RulesCb(
-            field="waitlist", organization_id=org_id, enable=not enabled).pack())])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-@router.message(Cmd("rules"))
-@router.message(MenuButton(common.BTN_RULES))
+@router.message(Command("rules"))
+@router.message(F.text == common.BTN_RULES)
 async def show(message: Message, identity: Identity, rules: RulesService) -> None:
     current = await rules.show(identity)
-    await message.answer(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
+    await message.answer(texts.rules(current), reply_markup=kb.rules(await rules.organizations(identity)))
 
 
-@router.callback_query(RulesCb.filter(field="waitlist"))
-async def toggle_waitlist(query: CallbackQuery, callback_data: RulesCb, identity: Identity,
-                          rules: RulesService) -> None:
+@router.callback_query(RulesCb.filter(F.field == RuleField.WAITLIST))
+async def toggle_waitlist(query: CallbackQuery, callback_data: RulesCb, identity: Identity, rules: RulesService,
+                          callback_answer: CallbackAnswer) -> None:
     await rules.set_waitlist(identity, callback_data.organization_id, callback_data.enable)
     current = await rules.show(identity)
-    await query.answer(texts.SAVED)
-    await message_of(query).edit_text(texts.rules(current), reply_markup=_keyboard(await rules.organizations(identity)))
+    callback_answer.text = texts.SAVED
+    await message_of(query).edit_text(texts.rules(current), reply_markup=kb.rules(await rules.organizations(identity)))
 
 
-@router.callback_query(RulesCb.filter())
+@router.callback_query(RulesCb.filter(F.field.in_({RuleField.CUTOFF, RuleField.OFFER})))
 async def ask(query: CallbackQuery, callback_data: RulesCb, identity: Identity, state: FSMContext) -> None:
     identity.require_role(Role.OPERATOR)
-    await state.set_state(OperatorStates.cutoff if callback_data.field == "cutoff" else OperatorStates.offer)
-    await query.answer()
-    await message_of(query).answer(texts.ASK_CUTOFF if callback_data.field == "cutoff" else texts.ASK_OFFER)
+    await state.set_state(OperatorStates.cutoff if callback_data.field == RuleField.CUTOFF else OperatorStates.offer)
+    await message_of(query).answer(texts.ASK_CUTOFF if callback_data.field == RuleField.CUTOFF else texts.ASK_OFFER)
 
 
 @router.message(StateFilter(OperatorStates.cutoff), TYPED)
@@ -67,4 +56,4 @@ async def save(message: Message, identity: Identity, state: FSMContext, rules: R
         current = await rules.set_offer_minutes(identity, message.text)
     await state.clear()
     await message.answer(texts.SAVED + "\n\n" + texts.rules(current),
-                         reply_markup=_keyboard(await rules.organizations(identity)))
+                         reply_markup=kb.rules(await rules.organizations(identity)))

@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.filters import TYPED
 from bot.handlers.common import message_of
 from bot.keyboards import person as kb
 from bot.keyboards.callbacks import PersonAction, PersonCb
-from bot.routing import ConversationRouter
 from bot.states import PersonForm
 from bot.texts import person as texts
 from bot.texts.errors import error_text
@@ -29,7 +30,7 @@ from core.errors import InvalidInput
 from core.identity import Identity
 from core.people import PersonData, phone_required
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
 async def begin_owner_form(message: Message, state: FSMContext) -> None:
@@ -82,14 +83,12 @@ async def birth_date(message: Message, state: FSMContext, clock: Clock) -> None:
     await message.answer(texts.ASK_SEX, reply_markup=kb.sex())
 
 
-@router.callback_query(StateFilter(PersonForm.sex), PersonCb.filter(action=PersonAction.SEX))
+@router.callback_query(StateFilter(PersonForm.sex), PersonCb.filter(F.action == PersonAction.SEX))
 async def sex(query: CallbackQuery, callback_data: PersonCb, state: FSMContext) -> None:
     chosen = validation.sex(callback_data.value)
     await state.update_data(sex=chosen.value)
     await state.set_state(PersonForm.oms_policy)
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(texts.ASK_OMS, reply_markup=kb.cancel_only())
+    await message_of(query).answer(texts.ASK_OMS, reply_markup=kb.cancel_only())
 
 
 @router.message(StateFilter(PersonForm.oms_policy), TYPED)
@@ -117,12 +116,10 @@ async def snils(message: Message, state: FSMContext) -> None:
     await _ask_phone(message, state)
 
 
-@router.callback_query(StateFilter(PersonForm.snils), PersonCb.filter(action=PersonAction.SKIP))
+@router.callback_query(StateFilter(PersonForm.snils), PersonCb.filter(F.action == PersonAction.SKIP))
 async def snils_skipped(query: CallbackQuery, state: FSMContext) -> None:
     await state.update_data(snils=None)
-    await query.answer()
-    msg = message_of(query)
-    await _ask_phone(msg, state)
+    await _ask_phone(message_of(query), state)
 
 
 async def _ask_phone(message: Message, state: FSMContext) -> None:
@@ -144,15 +141,13 @@ async def phone(message: Message, state: FSMContext) -> None:
     await _review(message, state)
 
 
-@router.callback_query(StateFilter(PersonForm.phone), PersonCb.filter(action=PersonAction.SKIP))
-async def phone_skipped(query: CallbackQuery, state: FSMContext) -> None:
+@router.callback_query(StateFilter(PersonForm.phone), PersonCb.filter(F.action == PersonAction.SKIP))
+async def phone_skipped(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if phone_required((await state.get_data()).get("mode") == "owner"):
-        await query.answer(texts.ASK_PHONE, show_alert=True)
+        callback_answer.text, callback_answer.show_alert = texts.ASK_PHONE, True
         return
     await state.update_data(phone=None)
-    await query.answer()
-    msg = message_of(query)
-    await _review(msg, state)
+    await _review(message_of(query), state)
 
 
 def _person(data: dict[str, Any]) -> PersonData:
@@ -173,7 +168,7 @@ async def _review(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(action=PersonAction.SUBMIT))
+@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.SUBMIT))
 async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, cardfile: CardFileService) -> None:
     data = await state.get_data()
     person = _person(data)
@@ -182,26 +177,21 @@ async def submit(query: CallbackQuery, state: FSMContext, identity: Identity, ca
     else:
         await cardfile.submit(identity, person, as_owner=data["mode"] == "owner")
     await state.clear()
-    await query.answer()
     msg = message_of(query)
     await msg.edit_reply_markup(reply_markup=None)
     await msg.answer(texts.SUBMITTED, reply_markup=kb.after_submit(identity))
 
 
-@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(action=PersonAction.RESTART))
+@router.callback_query(StateFilter(PersonForm.review), PersonCb.filter(F.action == PersonAction.RESTART))
 async def restart(query: CallbackQuery, state: FSMContext) -> None:
     data = await state.get_data()
-    await query.answer()
-    msg = message_of(query)
-    await _begin(msg, state, mode=data["mode"], patient_id=data.get("patient_id"))
+    await _begin(message_of(query), state, mode=data["mode"], patient_id=data.get("patient_id"))
 
 
-@router.callback_query(PersonCb.filter(action=PersonAction.CANCEL))
+@router.callback_query(PersonCb.filter(F.action == PersonAction.CANCEL))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(texts.FORM_CANCELLED)
+    await message_of(query).answer(texts.FORM_CANCELLED)
 
 
 @router.message(StateFilter(PersonForm.sex))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import Cmd, CmdStart, MenuButton
 from bot.handlers.common import message_of
 from bot.keyboards import login as kb
-from bot.keyboards.callbacks import LoginCb
-from bot.routing import ConversationRouter
+from bot.keyboards.callbacks import LoginAction, LoginCb
 from bot.texts import common, login
 from core.access import AccessService
 from core.identity import Identity
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
 async def show_entry(message: Message, identity: Identity, consent_text: str, esia_enabled: bool) -> None:
@@ -29,44 +29,40 @@ async def show_entry(message: Message, identity: Identity, consent_text: str, es
         await message.answer(common.MENU, reply_markup=kb.main_menu(identity))
 
 
-@router.message(CmdStart())
+@router.message(CommandStart())
 async def start(message: Message, identity: Identity, state: FSMContext, consent_text: str,
                 esia_enabled: bool) -> None:
     await state.clear()
     await show_entry(message, identity, consent_text, esia_enabled)
 
 
-@router.message(Cmd("menu"))
-@router.message(MenuButton(common.BTN_MENU))
+@router.message(Command("menu"))
+@router.message(F.text == common.BTN_MENU)
 async def menu(message: Message, identity: Identity, state: FSMContext, consent_text: str,
                esia_enabled: bool) -> None:
     await state.clear()
     await show_entry(message, identity, consent_text, esia_enabled)
 
 
-@router.message(Cmd("help"))
-@router.message(MenuButton(common.BTN_HELP))
+@router.message(Command("help"))
+@router.message(F.text == common.BTN_HELP)
 async def help_(message: Message) -> None:
     await message.answer(common.HELP)
 
 
-@router.callback_query(LoginCb.filter(action="consent"))
+@router.callback_query(LoginCb.filter(F.action == LoginAction.CONSENT))
 async def consent_given(query: CallbackQuery, identity: Identity, access: AccessService,
                         esia_enabled: bool) -> None:
     await access.give_consent(identity.telegram_id, identity.chat_id)
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(login.LOGIN_ASK, reply_markup=kb.login_methods(esia_enabled))
+    await message_of(query).answer(login.LOGIN_ASK, reply_markup=kb.login_methods(esia_enabled))
 
 
-@router.callback_query(LoginCb.filter(action="decline"))
+@router.callback_query(LoginCb.filter(F.action == LoginAction.DECLINE))
 async def consent_declined(query: CallbackQuery) -> None:
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(login.CONSENT_DECLINED)
+    await message_of(query).answer(login.CONSENT_DECLINED)
 
 
-@router.message(Cmd("privacy"))
+@router.message(Command("privacy"))
 async def privacy(message: Message, identity: Identity, consent_text: str) -> None:
     if not identity.consented:
         await message.answer(consent_text, reply_markup=kb.consent())
@@ -74,16 +70,14 @@ async def privacy(message: Message, identity: Identity, consent_text: str) -> No
     await message.answer(consent_text, reply_markup=kb.withdraw())
 
 
-@router.callback_query(LoginCb.filter(action="withdraw"))
+@router.callback_query(LoginCb.filter(F.action == LoginAction.WITHDRAW))
 async def withdraw(query: CallbackQuery, identity: Identity, access: AccessService, state: FSMContext) -> None:
     await access.withdraw_consent(identity)
     await state.clear()
-    await query.answer()
-    msg = message_of(query)
-    await msg.answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
+    await message_of(query).answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
 
 
-@router.message(Cmd("logout"))
+@router.message(Command("logout"))
 async def logout(message: Message, identity: Identity, access: AccessService, state: FSMContext) -> None:
     await state.clear()
     if await access.logout(identity):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.handlers.common import message_of
 from bot.keyboards import booking as booking_kb
 from bot.keyboards import waitlist as kb
 from bot.keyboards.callbacks import OfferAction, OfferCb, QueueAction, QueueCb
-from bot.routing import ConversationRouter
 from bot.texts import booking as booking_texts
 from bot.texts import waitlist as texts
 from core.booking import BookingService
@@ -17,14 +17,13 @@ from core.catalog import CatalogCache
 from core.identity import Identity
 from core.waitlist import WaitlistService
 
-router = ConversationRouter(name=__name__)
+router = Router(name=__name__)
 
 
-@router.callback_query(QueueCb.filter(action=QueueAction.START))
+@router.callback_query(QueueCb.filter(F.action == QueueAction.START))
 async def choose_type(query: CallbackQuery, callback_data: QueueCb, identity: Identity,
                       booking: BookingService) -> None:
     await booking.check_patient(identity, callback_data.patient_id)
-    await query.answer()
     await message_of(query).edit_text(texts.CHOOSE_TYPE,
                                       reply_markup=kb.choose_type(callback_data.patient_id, callback_data.doctor_id))
 
@@ -35,7 +34,6 @@ async def summary(query: CallbackQuery, callback_data: QueueCb, identity: Identi
     patient = await booking.check_patient(identity, callback_data.patient_id)
     doctor = await catalog.doctor(callback_data.doctor_id)
     any_doctor = callback_data.action == QueueAction.ANY_DOCTOR
-    await query.answer()
     await message_of(query).edit_text(texts.summary(doctor, any_doctor, patient.full_name),
                                       reply_markup=kb.summary(patient.id, doctor.id, any_doctor))
 
@@ -44,49 +42,44 @@ async def summary(query: CallbackQuery, callback_data: QueueCb, identity: Identi
 async def join(query: CallbackQuery, callback_data: QueueCb, identity: Identity, waitlist: WaitlistService) -> None:
     joined = await waitlist.join(identity, callback_data.patient_id, callback_data.doctor_id,
                                  any_doctor=callback_data.action == QueueAction.CONFIRM_ANY)
-    await query.answer()
     await message_of(query).edit_text(texts.joined(joined.position))
 
 
-@router.callback_query(OfferCb.filter(action=OfferAction.CONFIRM))
+@router.callback_query(OfferCb.filter(F.action == OfferAction.CONFIRM))
 async def confirm(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService,
                   booking: BookingService) -> None:
     appointment = await waitlist.confirm(identity, callback_data.offer_id)
     view = await booking.appointment(identity, appointment.id)
-    await query.answer()
     await message_of(query).edit_text(booking_texts.booked(view), reply_markup=booking_kb.after_booking(view.id))
 
 
-@router.callback_query(OfferCb.filter(action=OfferAction.DECLINE_ASK))
+@router.callback_query(OfferCb.filter(F.action == OfferAction.DECLINE_ASK))
 async def decline_ask(query: CallbackQuery, callback_data: OfferCb) -> None:
-    await query.answer()
     # R12: asked in a message of its own, so the offer itself stays readable above it.
     await message_of(query).answer(texts.DECLINE_ASK, reply_markup=kb.decline_confirm(callback_data.offer_id))
 
 
-@router.callback_query(OfferCb.filter(action=OfferAction.KEEP))
+@router.callback_query(OfferCb.filter(F.action == OfferAction.KEEP))
 async def keep(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService) -> None:
     await waitlist.offer_details(identity, callback_data.offer_id)  # authorizes the id
-    await query.answer()
     await message_of(query).edit_text(texts.KEPT, reply_markup=kb.offer(callback_data.offer_id))
 
 
-@router.callback_query(OfferCb.filter(action=OfferAction.DECLINE))
+@router.callback_query(OfferCb.filter(F.action == OfferAction.DECLINE))
 async def decline(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService) -> None:
     outcome = await waitlist.decline(identity, callback_data.offer_id)
-    await query.answer()
     text = texts.exhausted("declined") if outcome.entry_closed else texts.declined(outcome.offers_left)
     await message_of(query).edit_text(text)
 
 
-@router.callback_query(QueueCb.filter(action=QueueAction.LEAVE_ASK))
+@router.callback_query(QueueCb.filter(F.action == QueueAction.LEAVE_ASK))
 async def leave_ask(query: CallbackQuery, callback_data: QueueCb) -> None:
-    await query.answer()
     await message_of(query).edit_text(texts.LEAVE_ASK, reply_markup=kb.leave_confirm(callback_data.entry_id))
 
 
-@router.callback_query(QueueCb.filter(action=QueueAction.LEAVE))
-async def leave(query: CallbackQuery, callback_data: QueueCb, identity: Identity, waitlist: WaitlistService) -> None:
+@router.callback_query(QueueCb.filter(F.action == QueueAction.LEAVE))
+async def leave(query: CallbackQuery, callback_data: QueueCb, identity: Identity, waitlist: WaitlistService,
+                callback_answer: CallbackAnswer) -> None:
     await waitlist.leave(identity, callback_data.entry_id)
-    await query.answer(texts.LEFT)
+    callback_answer.text = texts.LEFT
     await message_of(query).edit_text(texts.LEFT)

@@ -6,11 +6,18 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.keyboards.packing import Compact
+
+class LoginAction(StrEnum):
+    CONSENT = "consent"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    EMAIL = "email"
+    RESEND = "resend"
+    ESIA = "esia"
 
 
-class LoginCb(Compact, CallbackData, prefix="lg"):
-    action: str  # consent | decline | email | resend | other_email
+class LoginCb(CallbackData, prefix="lg"):
+    action: LoginAction
 
 
 class PersonAction(StrEnum):
@@ -21,7 +28,7 @@ class PersonAction(StrEnum):
     CANCEL = "cn"
 
 
-class PersonCb(Compact, CallbackData, prefix="pf"):
+class PersonCb(CallbackData, prefix="pf"):
     action: PersonAction
     value: str = ""
 
@@ -35,7 +42,7 @@ class CardAction(StrEnum):
     REMOVE_OK = "ro"
 
 
-class CardCb(Compact, CallbackData, prefix="cf"):
+class CardCb(CallbackData, prefix="cf"):
     action: CardAction
     patient_id: int = 0
 
@@ -46,7 +53,7 @@ class ModAction(StrEnum):
     OPEN = "o"
 
 
-class ModCb(Compact, CallbackData, prefix="md"):
+class ModCb(CallbackData, prefix="md"):
     action: ModAction
     patient_id: int
 
@@ -62,7 +69,7 @@ class BookStep(StrEnum):
     DAY_VIEW = "dv"
 
 
-class BookCb(Compact, CallbackData, prefix="bk"):
+class BookCb(CallbackData, prefix="bk"):
     """Where the patient is in «Запись к врачу»; every id is checked again by the services."""
 
     step: BookStep
@@ -81,7 +88,7 @@ class VisitAction(StrEnum):
     ICS = "i"
 
 
-class VisitCb(Compact, CallbackData, prefix="vi"):
+class VisitCb(CallbackData, prefix="vi"):
     action: VisitAction
     appointment_id: int
     back_doctor: int = 0  # came from the schedule view: return there
@@ -99,7 +106,7 @@ class QueueAction(StrEnum):
     LEAVE = "lo"
 
 
-class QueueCb(Compact, CallbackData, prefix="q"):
+class QueueCb(CallbackData, prefix="q"):
     action: QueueAction
     patient_id: int = 0
     doctor_id: int = 0
@@ -113,12 +120,18 @@ class OfferAction(StrEnum):
     KEEP = "k"
 
 
-class OfferCb(Compact, CallbackData, prefix="of"):
+class OfferCb(CallbackData, prefix="of"):
     action: OfferAction
     offer_id: int
 
 
-class RulesCb(Compact, CallbackData, prefix="ru"):
-    field: str  # cutoff | offer | waitlist
+class RuleField(StrEnum):
+    CUTOFF = "cutoff"
+    OFFER = "offer"
+    WAITLIST = "waitlist"
+
+
+class RulesCb(CallbackData, prefix="ru"):
+    field: RuleField
     organization_id: int = 0
     enable: bool = False

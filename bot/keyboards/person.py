@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.keyboards.callbacks import PersonAction, PersonCb
 from bot.keyboards.login import main_menu
@@ -10,32 +11,35 @@ from core.enums import Sex
 from core.identity import Identity
 
 
-def _button(text: str, action: PersonAction, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=PersonCb(action=action, value=value).pack())
-
-
 def cancel_only() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(common.BTN_CANCEL, PersonAction.CANCEL)]])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=common.BTN_CANCEL, callback_data=PersonCb(action=PersonAction.CANCEL))
+    return builder.as_markup()
 
 
 def sex() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [_button(texts.BTN_MALE, PersonAction.SEX, Sex.MALE.value),
-         _button(texts.BTN_FEMALE, PersonAction.SEX, Sex.FEMALE.value)],
-        [_button(common.BTN_CANCEL, PersonAction.CANCEL)],
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_MALE, callback_data=PersonCb(action=PersonAction.SEX, value=Sex.MALE.value))
+    builder.button(text=texts.BTN_FEMALE, callback_data=PersonCb(action=PersonAction.SEX, value=Sex.FEMALE.value))
+    builder.button(text=common.BTN_CANCEL, callback_data=PersonCb(action=PersonAction.CANCEL))
+    builder.adjust(2, 1)
+    return builder.as_markup()
 
 
 def skip() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [_button(texts.BTN_SKIP, PersonAction.SKIP), _button(common.BTN_CANCEL, PersonAction.CANCEL)]])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_SKIP, callback_data=PersonCb(action=PersonAction.SKIP))
+    builder.button(text=common.BTN_CANCEL, callback_data=PersonCb(action=PersonAction.CANCEL))
+    return builder.as_markup()
 
 
 def review() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [_button(texts.BTN_SUBMIT, PersonAction.SUBMIT)],
-        [_button(texts.BTN_RESTART, PersonAction.RESTART), _button(common.BTN_CANCEL, PersonAction.CANCEL)],
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_SUBMIT, callback_data=PersonCb(action=PersonAction.SUBMIT))
+    builder.button(text=texts.BTN_RESTART, callback_data=PersonCb(action=PersonAction.RESTART))
+    builder.button(text=common.BTN_CANCEL, callback_data=PersonCb(action=PersonAction.CANCEL))
+    builder.adjust(1, 2)
+    return builder.as_markup()
 
 
 def after_submit(identity: Identity) -> ReplyKeyboardMarkup:

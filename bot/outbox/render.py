@@ -11,13 +11,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-
+from bot.keyboards import booking as booking_kb
 from bot.keyboards import moderation as mod_kb
 from bot.keyboards import waitlist as wait_kb
-from bot.keyboards.callbacks import VisitAction, VisitCb
 from bot.outbox.sender import Rendered
-from bot.texts import booking as booking_texts
 from bot.texts import moderation as mod_texts
 from bot.texts import notices
 from bot.texts import waitlist as wait_texts
@@ -96,7 +93,5 @@ class OutboxRenderer:
         doctor = await self.catalog.doctor(appointment.doctor_id)
         markup = None
         if may_cancel(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff, self.now()):
-            markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-                text=booking_texts.BTN_CANCEL_VISIT,
-                callback_data=VisitCb(action=VisitAction.ASK, appointment_id=appointment_id).pack())]])
+            markup = booking_kb.cancel_visit(appointment_id)
         return Rendered(notices.reminder(doctor, appointment.starts_at), markup)
