@@ -27,14 +27,13 @@ from core.enums import (
     WaitlistStatus,
 )
 from core.fhir import BundleRejected, ImportReport, import_bundle, parse_bundle, read_bundle_file
-from core.fhir.demo_bundle import build_demo_bundle
+from core.fhir.demo_bundle import DOCTORS, FULLY_BOOKED, build_demo_bundle, load_demo
 from core.fhir.model import EXT_SOURCE, EXT_TIMEZONE, SID_OMS, SID_SNILS
 from core.notify import Kind
 from core.rules import RuleDefaults
 from core.views import Views
 from core.visits import VisitsService
 from storage.db import Database
-from storage.demo import DOCTORS, FULLY_BOOKED, load_demo
 from storage.models import (
     Appointment,
     AuditEntry,
