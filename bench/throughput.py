@@ -84,7 +84,6 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
     from bot.config import Settings
     from bot.container import build_container
     from bot.dispatcher import build_dispatcher
-    from bot.heap import freeze_startup_objects
     from bot.keyboards.booking import day_key
     from bot.keyboards.callbacks import BookCb, BookStep
     from core.clock import SystemClock
@@ -103,7 +102,6 @@ async def _conversations(db: Database, mode: str) -> dict[str, float]:
     settings = Settings(bot_token="123456:BENCH", consent_policy_version=factories.CONSENT)
     container = build_container(settings, db, SystemClock())
     dp = build_dispatcher(container)
-    freeze_startup_objects()  # as the bot process does once it has started (bot.app)
     bot = Bot("123456:BENCH", session=RecordingSession(record=False))
 
     def conversation(i: int, message_id: int = 1) -> list[object]:

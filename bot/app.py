@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 from bot.container import build_container
 from bot.dispatcher import build_dispatcher
-from bot.heap import freeze_startup_objects
 from bot.infra.scheduler import make_scheduler
 from bot.infra.web import make_web_app
 from bot.outbox.pacing import Pacer
@@ -124,7 +123,6 @@ async def run(settings: Settings) -> None:
         await until_telegram_answers(bot)
         await bot.set_my_commands(COMMANDS)
         await bot.delete_webhook(drop_pending_updates=False)
-        freeze_startup_objects()
         log.info("bot started, polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False,
                                tasks_concurrency_limit=settings.concurrent_updates)
