@@ -63,6 +63,12 @@ async def doctor_in(uow: UnitOfWork, doctor_id: int) -> DoctorInfo:
     return found
 
 
+async def doctors_of(uow: UnitOfWork, specialty_id: int) -> list[DoctorInfo]:
+    """A specialty's bookable doctors, by organization and name."""
+    rows = await uow.clinic.active_doctors(specialty_id=specialty_id)
+    return sorted((DoctorInfo.of(d, o, s) for d, o, s in rows), key=lambda d: (d.org.name, d.name))
+
+
 async def orgs_in(uow: UnitOfWork, ids: Collection[int]) -> dict[int, OrgInfo]:
     return {o.id: OrgInfo.of(o) for o in await uow.clinic.organizations_by_id(set(ids))}
 
@@ -83,16 +89,3 @@ class Catalog:
         """Only specialties that have doctors to book, by name."""
         async with self.db.read() as uow:
             return [SpecialtyInfo.of(s) for s in await uow.clinic.offered_specialties()]
-
-    async def specialty(self, specialty_id: int) -> SpecialtyInfo:
-        async with self.db.read() as uow:
-            found = (await specialties_in(uow, [specialty_id])).get(specialty_id)
-        if found is None:
-            raise NotFound()
-        return found
-
-    async def doctors_of(self, specialty_id: int) -> list[DoctorInfo]:
-        """A specialty's doctors, by organization and name."""
-        async with self.db.read() as uow:
-            rows = await uow.clinic.active_doctors(specialty_id=specialty_id)
-        return sorted((DoctorInfo.of(d, o, s) for d, o, s in rows), key=lambda d: (d.org.name, d.name))

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.catalog import Catalog, DoctorInfo, SpecialtyInfo, doctor_in
+from core.catalog import Catalog, DoctorInfo, SpecialtyInfo, doctor_in, doctors_of, specialties_in
 from core.clock import Clock
 from core.enums import SlotStatus
+from core.errors import NotFound
 from core.identity import Identity
 from storage.db import Database
 
@@ -67,12 +68,14 @@ class ScheduleService:
         return await self.catalog.specialties()
 
     async def doctors(self, specialty_id: int, page: int, per_page: int) -> DoctorPage:
-        specialty = await self.catalog.specialty(specialty_id)
-        doctors = await self.catalog.doctors_of(specialty_id)
         first = max(page, 0) * per_page
-        shown = doctors[first:first + per_page]
         now = self.clock.now()
         async with self.db.read() as uow:
+            specialty = (await specialties_in(uow, [specialty_id])).get(specialty_id)
+            if specialty is None:
+                raise NotFound()
+            doctors = await doctors_of(uow, specialty_id)
+            shown = doctors[first:first + per_page]
             nearest = await uow.slots.nearest_free([d.id for d in shown], now, now + self.horizon)
         return DoctorPage(specialty, [DoctorChoice(d, nearest.get(d.id)) for d in shown],
                           first > 0, first + per_page < len(doctors))
