@@ -25,7 +25,6 @@ from core.booking import BookingService
 from core.clock import SystemClock
 from core.enums import AppointmentSource, AppointmentStatus, SlotStatus, WaitlistStatus
 from core.identity import Identity, Staff
-from core.views import Views
 from storage import migrate
 from storage.db import Database
 from storage.models import Appointment, WaitlistEntry
@@ -119,7 +118,7 @@ async def fan_out() -> list[str]:
         with tempfile.TemporaryDirectory() as folder:
             bot, db, appointments = await _started(api, Path(folder), FAN_OUT, same_day=True)
             try:
-                clinic_side = BookingService(db, SystemClock(), Views.of(db, SystemClock()))
+                clinic_side = BookingService(db, SystemClock())
                 identity = await _identity(db)
                 for appointment_id in appointments:  # the whole day, as fast as the database takes it
                     await clinic_side.cancel(identity, appointment_id)

@@ -12,7 +12,6 @@ from bench.common import T0, database
 from core.booking import BookingService
 from core.clock import FixedClock
 from core.errors import DomainError
-from core.views import Views
 from storage.models import Appointment
 from tests import factories
 
@@ -25,7 +24,7 @@ async def run(backend: str) -> str:
         _, (doctor,) = await factories.clinic(db)
         slots = await factories.slots(db, doctor, T0 + timedelta(days=2), SLOTS)
         people = [await factories.account(db, 10_000 + i, T0) for i in range(PATIENTS)]
-        booking = BookingService(db, clock, Views.of(db, clock))
+        booking = BookingService(db, clock)
         start = time.perf_counter()
         results = await asyncio.gather(*(
             booking.book(identity, patients[0].id, slots[i % SLOTS].id)

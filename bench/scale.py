@@ -9,10 +9,8 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from bench.common import T0, database, figure, timed
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import SlotStatus
-from core.free_times import FreeTimeCache
 from core.schedule import ScheduleService
 from storage.db import Database
 from storage.models import Slot
@@ -49,8 +47,7 @@ async def measure(doctors: int) -> tuple[float, float]:
     async with database("sqlite") as db:
         ids = await fill(db, doctors)
         clock = FixedClock(T0)
-        # ttl 0: every call reads the database, which is what this benchmark is about (the index).
-        schedule = ScheduleService(db, clock, CatalogCache(db), FreeTimeCache(db, clock, timedelta(days=14), 0))
+        schedule = ScheduleService(db, clock)
         rng = random.Random(1)
 
         async def dates() -> None:

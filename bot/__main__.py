@@ -10,9 +10,9 @@ from pathlib import Path
 from bot.app import configure_logging, ensure_sqlite_folder, make_clock, run
 from bot.config import Settings
 from core.fhir import BundleRejected, import_bundle, read_bundle_file
+from core.fhir.demo_bundle import load_demo
 from storage import migrate
 from storage.db import Database
-from storage.demo import load_demo
 
 
 async def _demo(settings: Settings) -> None:

@@ -26,10 +26,10 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.render import OutboxRenderer
 from bot.outbox.sender import OutboxSender
 from core.clock import Clock, ShiftedClock, SystemClock
+from core.fhir.demo_bundle import load_demo
 from core.rules import RuleDefaults, seed_defaults
 from storage import migrate
 from storage.db import Database, pool_size_for
-from storage.demo import load_demo
 
 log = logging.getLogger("bot")
 

@@ -73,9 +73,6 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8080"
 
     booking_horizon_days: int = 14
-    # Free times are kept in memory: this process's own changes show at once, another process's
-    # (`python -m bot import-fhir`, a second bot instance) after this many seconds.
-    free_times_cache_seconds: float = 15.0
     default_cancel_cutoff: time = time(18, 0)
     default_offer_minutes: int = 120
     reminder_day_before: bool = True

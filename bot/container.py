@@ -14,16 +14,15 @@ from bot.infra.oidc_gateway import Gateway, GatewaySettings
 from core.access import AccessService
 from core.booking import BookingService
 from core.cardfile import CardFileService
-from core.catalog import CatalogCache
+from core.catalog import Catalog
 from core.clock import Clock
-from core.identity import IdentityCache, Staff
+from core.identity import Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
 from core.ports import EmailSender, IdentityProvider
 from core.reminders import ReminderService
 from core.rules import RuleDefaults, RulesService
 from core.schedule import ScheduleService
-from core.views import Views
 from core.visits import VisitsService
 from core.waitlist import WaitlistService
 from storage.db import Database
@@ -39,7 +38,7 @@ class Container:
     esia_login: EsiaLogin | None
     cardfile: CardFileService
     moderation: ModerationService
-    catalog: CatalogCache
+    catalog: Catalog
     schedule: ScheduleService
     booking: BookingService
     visits: VisitsService
@@ -89,28 +88,23 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     secret = (settings.login_secret or settings.bot_token).get_secret_value()
     provider = identity_provider or identity_provider_from(settings, clock)
     policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
-    identities = IdentityCache()
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
-    views = Views.of(db, clock, horizon_days=horizon, defaults=defaults,
-                     free_times_ttl=settings.free_times_cache_seconds)
-    catalog = views.catalog
     return Container(
         db=db,
         clock=clock,
         staff=staff,
-        access=AccessService(db, clock, staff, settings.consent_policy_version, identities, views.people),
-        email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy, identities),
-        esia_login=EsiaLogin(db, clock, provider, identities) if provider is not None else None,
+        access=AccessService(db, clock, staff, settings.consent_policy_version),
+        email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy),
+        esia_login=EsiaLogin(db, clock, provider) if provider is not None else None,
         cardfile=CardFileService(db, clock, staff),
         moderation=ModerationService(db, clock, staff),
-        catalog=catalog,
-        schedule=ScheduleService(db, clock, catalog, views.free_times),
-        booking=BookingService(db, clock, views),
-        visits=VisitsService(db, clock, catalog, defaults),
-        rules=RulesService(db, clock, defaults, on_catalog_change=catalog.invalidate,
-                           on_rules_change=views.rules.forget),
-        waitlist=WaitlistService(db, clock, catalog, horizon, defaults),
+        catalog=Catalog(db),
+        schedule=ScheduleService(db, clock, horizon),
+        booking=BookingService(db, clock, horizon, defaults),
+        visits=VisitsService(db, clock, defaults),
+        rules=RulesService(db, clock, defaults),
+        waitlist=WaitlistService(db, clock, horizon, defaults),
         reminders=ReminderService(db, clock, day_before=settings.reminder_day_before,
                                   hours_before=settings.reminder_hours_before),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),

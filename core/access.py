@@ -1,54 +1,55 @@
-"""Identifying the Telegram user, consent (152-FZ) and logging out."""
+"""Who may act, and for whom: the Telegram user, their consent (152-FZ), their account, logging
+out, and the people of the card file an account may act for (R2).
+
+Read from the database on every update: a log-out or a withdrawn consent on another bot instance
+holds here on the next one.
+"""
 
 from __future__ import annotations
 
 from core.clock import Clock
-from core.identity import Identity, IdentityCache, Staff
-from core.people_cache import PeopleCache
+from core.enums import ModerationStatus
+from core.errors import NotFound, PersonNotConfirmed
+from core.identity import Identity, Staff
 from storage.db import Database
-from storage.models import TelegramUser
-from storage.repositories.login import who_is
+from storage.models import Patient, TelegramUser
+from storage.uow import UnitOfWork
+
+
+async def own_person(uow: UnitOfWork, account_id: int, patient_id: int, *, lock: bool = False) -> Patient:
+    """A person of this account's card file; any other id (a forged button) is «not found».
+    ``lock``: the person's other bookings wait for this transaction (see ``PatientRepo.owned_by``)."""
+    patient = await uow.patients.owned_by(account_id, patient_id, lock=lock)
+    if patient is None:
+        raise NotFound()
+    return patient
+
+
+def ensure_may_act(patient: Patient) -> None:
+    """R2: book, queue and cancel only for people whose data a moderator confirmed."""
+    if patient.status != ModerationStatus.CONFIRMED:
+        raise PersonNotConfirmed(patient.status, patient.rejection_reason)
 
 
 class AccessService:
-    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str,
-                 cache: IdentityCache | None = None, people: PeopleCache | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str) -> None:
         self.db = db
         self.clock = clock
         self.staff = staff
         self.consent_version = consent_version
-        self.cache = cache  # shared with the log-in services, which forget whom they change
-        # A patient's first update reads their card file too, in the same read: nearly every screen
-        # after it (booking, the card file, visits) shows its people.
-        self.people = people
 
     async def identify(self, telegram_id: int, chat_id: int) -> Identity:
-        if self.cache is None:
-            return await self._load(telegram_id, chat_id)
-        cached = self.cache.get(telegram_id)
-        if cached is not None and cached.chat_id == chat_id:
-            return cached
-        identity = await self._load(telegram_id, chat_id)
-        self.cache.put(identity)
-        return identity
-
-    def _forget(self, telegram_id: int) -> None:
-        if self.cache is not None:
-            self.cache.forget(telegram_id)
-
-    async def _load(self, telegram_id: int, chat_id: int) -> Identity:
-        epoch = self.people.epoch if self.people is not None else 0
-        found = await who_is(self.db, telegram_id, self.consent_version)
-        consented = found is not None and found.consent_version == self.consent_version
-        account_id = found.account_id if found is not None and consented else None
-        if self.people is not None and found is not None and account_id is not None:
-            self.people.keep(account_id, epoch, found.people)
+        async with self.db.read() as uow:
+            found = await uow.login.who_is(telegram_id)
+        consent, account_id, method = found if found is not None else (None, None, None)
+        consented = consent == self.consent_version
         return Identity(
             telegram_id=telegram_id,
             chat_id=chat_id,
             consented=consented,
-            account_id=account_id,
-            auth_method=found.auth_method if found is not None else None,
+            # Nothing of the account is processed without consent to the policy in force.
+            account_id=account_id if consented else None,
+            auth_method=method,
             roles=self.staff.roles_of(telegram_id),
         )
 
@@ -67,7 +68,6 @@ class AccessService:
                     account.consent_version, account.consent_at = self.consent_version, now
             uow.audit.record(now, "consent.given", actor=telegram_id, details={"version": self.consent_version})
             await uow.commit()
-        self._forget(telegram_id)
 
     async def withdraw_consent(self, identity: Identity) -> None:
         """Withdrawing consent also logs out: nothing more is processed for this user."""
@@ -79,7 +79,6 @@ class AccessService:
                 uow.audit.record(now, "consent.withdrawn", actor=identity.telegram_id,
                                  account_id=identity.account_id)
                 await uow.commit()
-        self._forget(identity.telegram_id)
 
     async def logout(self, identity: Identity) -> bool:
         now = self.clock.now()
@@ -90,5 +89,4 @@ class AccessService:
             uow.audit.record(now, "logout", actor=identity.telegram_id, account_id=user.account_id)
             user.account_id = None
             await uow.commit()
-        self._forget(identity.telegram_id)
         return True

@@ -2,18 +2,83 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from core import notify
+from core.access import own_person
 from core.clock import Clock
-from core.enums import ModerationStatus
+from core.enums import ModerationStatus, Sex
 from core.errors import HasFutureAppointments, InvalidInput, NotAllowed, OwnerCannotBeRemoved
 from core.identity import Identity, Staff
-from core.people import PersonData, moderation_payload, own_person, phone_required
 from core.waitlist import release_held
 from storage.db import Database
-from storage.models import Patient
+from storage.models import Patient, full_name
 from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person of a card file as the screens show them: no identity numbers."""
+
+    id: int
+    account_id: int
+    is_owner: bool
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    status: ModerationStatus
+    rejection_reason: str | None
+
+    @property
+    def full_name(self) -> str:
+        return full_name(self.last_name, self.first_name, self.middle_name)
+
+    @classmethod
+    def of(cls, patient: Patient) -> Person:
+        return cls(patient.id, patient.account_id, patient.is_owner, patient.last_name, patient.first_name,
+                   patient.middle_name, patient.status, patient.rejection_reason)
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """The card-file form, as typed and checked."""
+
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: date
+    sex: Sex
+    oms_policy: str
+    snils: str | None
+    phone: str | None
+
+    def apply_to(self, patient: Patient) -> None:
+        patient.last_name, patient.first_name, patient.middle_name = (
+            self.last_name, self.first_name, self.middle_name)
+        patient.birth_date, patient.sex = self.birth_date, self.sex
+        patient.oms_policy, patient.snils, patient.phone = self.oms_policy, self.snils, self.phone
+
+
+def phone_required(as_owner: bool) -> bool:
+    """The owner is the one the clinic calls; a family member's own phone is optional (R4)."""
+    return as_owner
+
+
+def moderation_payload(patient: Patient, *, resubmitted: bool) -> dict[str, object]:
+    return {
+        "patient_id": patient.id,
+        "last_name": patient.last_name,
+        "first_name": patient.first_name,
+        "middle_name": patient.middle_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "sex": patient.sex.value,
+        "oms_policy": patient.oms_policy,
+        "snils": patient.snils,
+        "phone": patient.phone,
+        "is_owner": patient.is_owner,
+        "resubmitted": resubmitted,
+    }
 
 
 class CardFileService:

@@ -19,7 +19,7 @@ from core.errors import (
     ResendTooSoon,
     TooManyAttempts,
 )
-from core.identity import Identity, IdentityCache
+from core.identity import Identity
 from core.ports import EmailSender, EsiaField, EsiaPerson, IdentityProvider
 from storage.db import Database
 from storage.models import Account, EsiaLoginState, LoginCode, Patient
@@ -58,19 +58,9 @@ async def _link(uow: UnitOfWork, telegram_id: int, account: Account, now: dateti
     account.consent_version, account.consent_at = user.consent_version, user.consent_at
 
 
-class _ForgetsIdentity:
-    cache: IdentityCache | None
-
-    def _forget(self, telegram_id: int) -> None:
-        """After the commit: the next update of this user reads who they now are."""
-        if self.cache is not None:
-            self.cache.forget(telegram_id)
-
-
-class EmailLogin(_ForgetsIdentity):
+class EmailLogin:
     def __init__(self, db: Database, clock: Clock, sender: EmailSender, secret: str,
-                 policy: CodePolicy | None = None, cache: IdentityCache | None = None) -> None:
-        self.cache = cache
+                 policy: CodePolicy | None = None) -> None:
         self.db = db
         self.clock = clock
         self.sender = sender
@@ -141,16 +131,13 @@ class EmailLogin(_ForgetsIdentity):
             owner = await uow.patients.owner(account.id)
             uow.audit.record(now, "login.email", actor=identity.telegram_id, account_id=account.id)
             await uow.commit()
-            self._forget(identity.telegram_id)
             return LoginResult(account.id, AuthMethod.EMAIL, has_owner=owner is not None)
 
 
-class EsiaLogin(_ForgetsIdentity):
+class EsiaLogin:
     STATE_TTL = timedelta(minutes=15)
 
-    def __init__(self, db: Database, clock: Clock, provider: IdentityProvider,
-                 cache: IdentityCache | None = None) -> None:
-        self.cache = cache
+    def __init__(self, db: Database, clock: Clock, provider: IdentityProvider) -> None:
         self.db = db
         self.clock = clock
         self.provider = provider
@@ -195,7 +182,6 @@ class EsiaLogin(_ForgetsIdentity):
                 from_esia = person.received
             uow.audit.record(now, "login.esia", actor=telegram_id, account_id=account.id)
             await uow.commit()
-        self._forget(telegram_id)
         return telegram_id, LoginResult(account.id, AuthMethod.ESIA, has_owner=True, from_esia=from_esia)
 
 

@@ -29,10 +29,9 @@ class ReminderService:
     async def send_due(self, limit: int = 200, chunk: int = CHUNK) -> int:
         """Queue the reminders now due; each appointment's mark is set once, whatever the ticks.
 
-        A transaction marks ``chunk`` visits and queues their messages, and other updates get a turn
-        between two: a write transaction holds SQLite's one writer, and on SQLite the event loop too
-        (``storage.sqlite_driver``), so a morning's two hundred reminders in one would stall every
-        patient's screen and booking for a good part of a second."""
+        A transaction marks ``chunk`` visits and queues their messages, and bookings get a turn between
+        two: a write transaction holds SQLite's one writer, and a morning's two hundred reminders in
+        one would keep every booking waiting meanwhile."""
         if chunk < 1:
             raise ValueError("a reminder transaction handles at least one visit")
         now = self.clock.now()

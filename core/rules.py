@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
-from time import monotonic
 
 from core.clock import Clock
 from core.enums import Role
@@ -56,31 +54,6 @@ async def current(uow: UnitOfWork, defaults: RuleDefaults) -> Rules:
     return Rules(cutoff, minutes)
 
 
-class RulesCache:
-    """The rules for what is only shown (the cancel deadline printed on a new booking).
-
-    Read at most every ``ttl`` seconds and forgotten at once when this process changes them;
-    whatever enforces a rule (cancelling, offers) reads it in its own transaction with ``current``.
-    """
-
-    def __init__(self, db: Database, defaults: RuleDefaults, ttl_seconds: float = 10.0) -> None:
-        self.db = db
-        self.defaults = defaults
-        self.ttl = ttl_seconds
-        self._rules: Rules | None = None
-        self._expires = 0.0
-
-    async def get(self) -> Rules:
-        if self._rules is None or self._expires < monotonic():
-            async with self.db.read() as uow:
-                self._rules = await current(uow, self.defaults)
-            self._expires = monotonic() + self.ttl
-        return self._rules
-
-    def forget(self) -> None:
-        self._rules = None
-
-
 async def seed_defaults(db: Database, defaults: RuleDefaults, now: datetime) -> None:
     """Store the configured defaults once, so every process and job reads the same rules."""
     async with db.write() as uow:
@@ -90,14 +63,10 @@ async def seed_defaults(db: Database, defaults: RuleDefaults, now: datetime) -> 
 
 
 class RulesService:
-    def __init__(self, db: Database, clock: Clock, defaults: RuleDefaults,
-                 on_catalog_change: Callable[[], None] | None = None,
-                 on_rules_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, defaults: RuleDefaults) -> None:
         self.db = db
         self.clock = clock
         self.defaults = defaults
-        self.on_catalog_change = on_catalog_change
-        self.on_rules_change = on_rules_change
 
     async def show(self, identity: Identity) -> Rules:
         identity.require_role(Role.OPERATOR)
@@ -132,8 +101,6 @@ class RulesService:
             uow.audit.record(now, "rules.waitlist", actor=identity.telegram_id, subject=f"organization:{org.id}",
                              details={"enabled": enabled})
             await uow.commit()
-        if self.on_catalog_change is not None:
-            self.on_catalog_change()
 
     async def _put(self, identity: Identity, key: str, value: str) -> Rules:
         identity.require_role(Role.OPERATOR)
@@ -145,6 +112,4 @@ class RulesService:
                              details={"from": before, "to": value})
             rules = await current(uow, self.defaults)
             await uow.commit()
-        if self.on_rules_change is not None:
-            self.on_rules_change()
         return rules

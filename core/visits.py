@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.booking import AppointmentView
-from core.catalog import CatalogCache, DoctorInfo, OrgInfo, SpecialtyInfo
+from core.catalog import DoctorInfo, OrgInfo, SpecialtyInfo, doctors_in, orgs_in, specialties_in
 from core.clock import Clock
 from core.cutoff import cancel_deadline
 from core.enums import AppointmentSource, AppointmentStatus
@@ -45,17 +45,15 @@ class PersonVisits:
 
 
 class VisitsService:
-    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, rule_defaults: RuleDefaults) -> None:
+    def __init__(self, db: Database, clock: Clock, rule_defaults: RuleDefaults | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.catalog = catalog
-        self.rule_defaults = rule_defaults
+        self.rule_defaults = rule_defaults or RuleDefaults()
 
     async def overview(self, identity: Identity) -> list[PersonVisits]:
         account_id = identity.require_account()
         assert identity.auth_method is not None
         now = self.clock.now()
-        catalog = await self.catalog.get()
         async with self.db.read() as uow:
             people = await uow.patients.of_account(account_id)
             visible = scope(account_id, identity.auth_method, people)
@@ -64,14 +62,18 @@ class VisitsService:
             entries = await uow.waitlist.open_for_patients(visible.patient_ids)
             offers = await uow.waitlist.pending_offers_of_entries([e.id for e in entries])
             slots = await uow.slots.by_ids([o.slot_id for o in offers])  # one query, not one per offer
+            doctors = await doctors_in(uow, {a.doctor_id for a in appointments} | {s.doctor_id for s in slots.values()}
+                                       | {e.doctor_id for e in entries if e.doctor_id is not None})
+            orgs = await orgs_in(uow, {e.organization_id for e in entries})
+            specialties = await specialties_in(uow, {e.specialty_id for e in entries})
         cards = {p.id: PersonVisits(p) for p in people}
         for a in appointments:
             # Imported ones carry no patient id: they are the ESIA owner's, matched by policy or SNILS.
             # Not one of this card file's own bookings: it matched the ESIA owner's policy or SNILS (R22).
             card = cards.get(a.patient_id) if a.patient_id in cards else cards.get(visible.owner_id or -1)
-            if card is None or a.doctor_id not in catalog.doctors:
+            doctor = doctors.get(a.doctor_id)
+            if card is None or doctor is None:  # a doctor the clinic no longer lists
                 continue
-            doctor = catalog.doctor(a.doctor_id)
             made_here = a.made_by_account_id == account_id and a.source == AppointmentSource.PORTAL
             deadline = cancel_deadline(a.starts_at, doctor.org.timezone, rules.cancel_cutoff) if made_here else None
             view = AppointmentView(a.id, card.patient.id, card.patient.full_name, doctor, a.starts_at, a.source,
@@ -87,11 +89,11 @@ class VisitsService:
             pending = None
             offer = offer_of.get(e.id)
             slot = slots.get(offer.slot_id) if offer is not None else None
-            if offer is not None and slot is not None and slot.doctor_id in catalog.doctors:
-                pending = PendingOffer(offer.id, slot.starts_at, offer.expires_at, catalog.doctor(slot.doctor_id))
+            if offer is not None and slot is not None and slot.doctor_id in doctors:
+                pending = PendingOffer(offer.id, slot.starts_at, offer.expires_at, doctors[slot.doctor_id])
             card.queue.append(QueueView(
-                e.id, catalog.specialty(e.specialty_id), catalog.orgs[e.organization_id],
-                catalog.doctors.get(e.doctor_id) if e.doctor_id is not None else None, e.offers_used, pending))
+                e.id, specialties[e.specialty_id], orgs[e.organization_id],
+                doctors.get(e.doctor_id) if e.doctor_id is not None else None, e.offers_used, pending))
         for card in cards.values():
             card.past.reverse()  # the most recent visit first
         return list(cards.values())

@@ -2,6 +2,8 @@
 
 State lives in the database; each transition is a conditional update that succeeds once, so
 double taps, stale buttons, two processes and restarts cannot book twice or lose a hold.
+Whatever frees a slot (a cancellation, an import, a declined or lapsed offer) calls
+``offer_freed_slots`` in its own transaction, so the offer and its message commit with the event.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import notify
-from core.catalog import CatalogCache, DoctorInfo
+from core.access import ensure_may_act, own_person
+from core.catalog import DoctorInfo, doctor_in
 from core.clock import Clock
 from core.enums import (
     OfferStatus,
@@ -27,7 +30,6 @@ from core.errors import (
     WaitlistClosed,
 )
 from core.identity import Identity
-from core.people import ensure_may_act, own_person, portal_appointment
 from core.rules import RuleDefaults, current
 from storage.db import Database
 from storage.models import Appointment, Offer, WaitlistEntry
@@ -119,24 +121,23 @@ async def _close_offer(uow: UnitOfWork, offer: Offer, status: OfferStatus, now: 
 
 
 class WaitlistService:
-    def __init__(self, db: Database, clock: Clock, catalog: CatalogCache, horizon_days: int,
-                 rule_defaults: RuleDefaults) -> None:
+    def __init__(self, db: Database, clock: Clock, horizon_days: int = 14,
+                 rule_defaults: RuleDefaults | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.catalog = catalog
         self.horizon = timedelta(days=horizon_days)
-        self.defaults = rule_defaults
+        self.defaults = rule_defaults or RuleDefaults()
 
     async def join(self, identity: Identity, patient_id: int, doctor_id: int, *, any_doctor: bool) -> Joined:
         """R8, R9: queue for this doctor or any doctor of the specialty in that organization."""
         account_id = identity.require_account()
         now = self.clock.now()
-        doctor = await self.catalog.doctor(doctor_id)
         async with self.db.write() as uow:
+            doctor = await doctor_in(uow, doctor_id)
             patient = await own_person(uow, account_id, patient_id)
             ensure_may_act(patient)
-            org = await uow.clinic.organization(doctor.org.id)
-            if org is None or not org.waitlist_enabled:  # the database, not the cached catalog, decides
+            org = doctor.org
+            if not org.waitlist_enabled:
                 raise WaitlistClosed()
             if await uow.slots.free_starts(doctor.id, now, now + self.horizon):
                 raise FreeTimeExists()
@@ -174,8 +175,7 @@ class WaitlistService:
             if not await uow.slots.take_held(slot.id, now):
                 raise OfferGone()
             await uow.waitlist.set_status(entry.id, WaitlistStatus.BOOKED, expected=OPEN, now=now)
-            appointment = await uow.appointments.insert(
-                portal_appointment(patient, account_id, slot.id, slot.doctor_id, slot.starts_at, now))
+            appointment = await uow.appointments.add_portal(patient, account_id, slot, now)
             uow.audit.record(now, "offer.confirmed", actor=identity.telegram_id, account_id=account_id,
                              subject=f"offer:{offer.id}")
             await uow.commit()

@@ -70,3 +70,13 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(T0)
+
+
+async def same_database(db: Database) -> Database:
+    """A second ``Database`` on the same SQLite file or PostgreSQL schema: what another process
+    (a second bot instance, ``python -m bot import-fhir``) holds."""
+    if db.is_sqlite:
+        return Database(db.url)
+    async with db.engine.connect() as connection:
+        schema = await connection.scalar(text("SELECT current_schema()"))
+    return Database(db.url, connect_args={"server_settings": {"search_path": str(schema)}})

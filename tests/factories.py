@@ -83,10 +83,10 @@ import pytest  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from core.access import AccessService  # noqa: E402
+from core.cardfile import PersonData  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
 from core.enums import AppointmentSource, AppointmentStatus  # noqa: E402
 from core.login import EmailLogin  # noqa: E402
-from core.people import PersonData  # noqa: E402
 from storage.models import Appointment, OutboxMessage  # noqa: E402
 
 

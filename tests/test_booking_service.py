@@ -20,14 +20,13 @@ from core.errors import (
     SlotInPast,
     SlotTaken,
 )
-from core.views import Views
 from storage.db import Database
 from storage.models import Appointment, AuditEntry, Slot
 from tests import factories
 
 
 def service(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, Views.of(db, clock))
+    return BookingService(db, clock)
 
 
 async def test_one_slot_many_patients_exactly_one_wins(db: Database, clock: FixedClock) -> None:

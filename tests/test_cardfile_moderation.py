@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from core.booking import BookingService
 from core.cardfile import CardFileService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import ModerationStatus, OfferStatus, SlotStatus, WaitlistStatus
 from core.errors import (
@@ -27,7 +26,6 @@ from core.identity import Identity, Staff
 from core.moderation import ModerationService
 from core.notify import Kind
 from core.rules import RuleDefaults
-from core.views import Views
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Offer, Patient
@@ -42,7 +40,7 @@ def card_file(db: Database, clock: FixedClock) -> CardFileService:
 
 
 def booking(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, Views.of(db, clock))
+    return BookingService(db, clock)
 
 
 async def newcomer(db: Database, clock: FixedClock, telegram_id: int = 7) -> Identity:
@@ -237,9 +235,8 @@ async def test_removing_a_person_with_an_offer_passes_the_held_time_on(db: Datab
     _, (doctor,) = await factories.clinic(db, waitlist=True)
     (slot,) = await factories.slots(db, doctor, clock.now() + timedelta(days=3), 1)
     booker, (boris,) = await factories.account(db, 500, clock.now())
-    catalog = CatalogCache(db)
-    bookings = BookingService(db, clock, Views.of(db, clock, catalog=catalog))
-    waitlist = WaitlistService(db, clock, catalog, 14, RuleDefaults())
+    bookings = BookingService(db, clock)
+    waitlist = WaitlistService(db, clock, 14, RuleDefaults())
     view = await bookings.book(booker, boris.id, slot.id)
     identity, (_, masha) = await factories.account(db, 7, clock.now(), people=2)
     olga, (olga_p,) = await factories.account(db, 8, clock.now())

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import (
     AppointmentSource,
@@ -27,14 +26,12 @@ from core.enums import (
     WaitlistStatus,
 )
 from core.fhir import BundleRejected, ImportReport, import_bundle, parse_bundle, read_bundle_file
-from core.fhir.demo_bundle import build_demo_bundle
+from core.fhir.demo_bundle import DOCTORS, FULLY_BOOKED, build_demo_bundle, load_demo
 from core.fhir.model import EXT_SOURCE, EXT_TIMEZONE, SID_OMS, SID_SNILS
 from core.notify import Kind
 from core.rules import RuleDefaults
-from core.views import Views
 from core.visits import VisitsService
 from storage.db import Database
-from storage.demo import DOCTORS, FULLY_BOOKED, load_demo
 from storage.models import (
     Appointment,
     AuditEntry,
@@ -158,7 +155,7 @@ async def test_esia_owner_sees_imported_appointment_email_account_does_not(db: D
 
     esia, _ = await factories.account(db, 10, clock.now(), method=AuthMethod.ESIA, snils=SNILS)
     email, _ = await factories.account(db, 11, clock.now(), oms="7700000000000999")
-    visits = VisitsService(db, clock, CatalogCache(db), RuleDefaults())
+    visits = VisitsService(db, clock, RuleDefaults())
     (owner_card,) = await visits.overview(esia)
     assert [(v.id, v.source) for v in owner_card.future] == [(row.id, AppointmentSource.DOCTOR)]
     (email_card,) = await visits.overview(email)
@@ -316,7 +313,7 @@ def test_not_a_bundle_is_refused() -> None:
 async def _book_through_portal(db: Database, clock: FixedClock, external_id: str) -> tuple[int, int]:
     """A patient books the slot in the bot; returns (appointment id, telegram chat id)."""
     identity, (anna,) = await factories.account(db, 77, clock.now())
-    booking = BookingService(db, clock, Views.of(db, clock))
+    booking = BookingService(db, clock)
     view = await booking.book(identity, anna.id, (await slot(db, external_id)).id)
     return view.id, identity.chat_id
 

@@ -17,7 +17,6 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import AppointmentSource, AuthMethod
 from core.fhir import BundleRejected, ImportConfig, import_bundle, parse_bundle
@@ -75,7 +74,7 @@ async def test_esia_owner_sees_a_registry_visit_named_by_national_snils(db: Data
     assert report.without_patient.count == 0
 
     owner, _ = await factories.account(db, 10, clock.now(), method=AuthMethod.ESIA, snils=SNILS)
-    (card,) = await VisitsService(db, clock, CatalogCache(db), RuleDefaults()).overview(owner)
+    (card,) = await VisitsService(db, clock, RuleDefaults()).overview(owner)
     assert [(v.id, v.source) for v in card.future] == [(row.id, AppointmentSource.REGISTRY)]
 
 

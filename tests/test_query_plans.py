@@ -15,17 +15,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.rules import RuleDefaults
-from core.views import Views
 from core.visits import VisitsService
 from storage.db import Database
-from storage.sqlite_driver import InlineConnection
 from tests import factories
 
 # A patient's rows are reached by a key of theirs, or of the slot or appointment in hand.
@@ -40,29 +36,19 @@ def _first_row_only(statement: str) -> bool:
 
 
 @contextmanager
-def _statements(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
-    """What SQLAlchemy executes, and what ``storage.direct`` runs past it on the driver."""
+def _statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """What SQLAlchemy sends to SQLite, with its parameters."""
     seen: list[tuple[str, Any]] = []
 
-    def note(statement: str, parameters: Any, many: bool = False) -> None:
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
         if not many and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
             seen.append((statement, parameters))
 
-    def engine_note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
-        note(statement, parameters, many)
-
-    direct = InlineConnection.execute_on_loop
-
-    async def direct_noted(self: InlineConnection, operation: str, parameters: Any) -> list[Any]:
-        note(operation, parameters)
-        return await direct(self, operation, parameters)
-
-    monkeypatch.setattr(InlineConnection, "execute_on_loop", direct_noted)
-    event.listen(db.engine.sync_engine, "before_cursor_execute", engine_note)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
     try:
         yield seen
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", engine_note)
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
 
 
 def _plans(db: Database, statements: list[tuple[str, Any]]) -> list[tuple[str, str]]:
@@ -75,18 +61,18 @@ def _plans(db: Database, statements: list[tuple[str, Any]]) -> list[tuple[str, s
 
 
 async def test_booking_visits_and_cancelling_read_by_the_patients_keys(
-        sqlite_db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+        sqlite_db: Database, clock: FixedClock) -> None:
     db = sqlite_db
     _, (doctor,) = await factories.clinic(db)
     slots = await factories.slots(db, doctor, clock.now() + timedelta(days=3), 12)
     others = [await factories.account(db, 100 + i, clock.now()) for i in range(10)]
-    booking = BookingService(db, clock, Views.of(db, clock))
+    booking = BookingService(db, clock)
     for (identity, (patient,)), slot in zip(others, slots, strict=False):
         await booking.book(identity, patient.id, slot.id)  # the others' future appointments
     identity, (anna,) = await factories.account(db, 1, clock.now())
-    visits = VisitsService(db, clock, CatalogCache(db), RuleDefaults())
+    visits = VisitsService(db, clock, RuleDefaults())
 
-    with _statements(db, monkeypatch) as statements:
+    with _statements(db) as statements:
         booked = await booking.book(identity, anna.id, slots[-1].id)
         await visits.overview(identity)
         await booking.cancel(identity, booked.id)

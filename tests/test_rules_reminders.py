@@ -19,7 +19,6 @@ from core.errors import CutoffPassed, InvalidInput, NotAllowed
 from core.notify import Kind
 from core.reminders import ReminderService
 from core.rules import RuleDefaults, Rules, RulesService, seed_defaults
-from core.views import Views
 from storage.db import Database
 from storage.models import AuditEntry, OutboxMessage, SystemRule
 from tests import factories
@@ -34,7 +33,7 @@ def rules(db: Database, clock: FixedClock) -> RulesService:
 
 
 def booking(db: Database, clock: FixedClock) -> BookingService:
-    return BookingService(db, clock, Views.of(db, clock, defaults=DEFAULTS))
+    return BookingService(db, clock, rule_defaults=DEFAULTS)
 
 
 async def stored_rules(db: Database) -> dict[str, str]:

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.booking import AppointmentView, BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import AppointmentSource, AppointmentStatus, AuthMethod
 from core.identity import Identity
 from core.rules import RuleDefaults
-from core.views import Views
 from core.visits import PersonVisits, VisitsService
 from storage.db import Database
 from storage.models import Appointment, Doctor, Patient
@@ -71,7 +69,7 @@ async def scene(db: Database, clock: FixedClock) -> Scene:
         imported[label] = await factories.imported_appointment(db, slot, source, now, oms=oms, snils=snils,
                                                                status=status)
 
-    booking = BookingService(db, clock, Views.of(db, clock))
+    booking = BookingService(db, clock)
     portal = {
         "masha here": (await booking.book(esia, masha.id, await one_slot(db, dr_b, at(clock, 5)))).id,
         "masha on her own": (await booking.book(masha_own, masha_herself.id,
@@ -84,7 +82,7 @@ async def scene(db: Database, clock: FixedClock) -> Scene:
 
 
 def visits(db: Database, clock: FixedClock) -> VisitsService:
-    return VisitsService(db, clock, CatalogCache(db), RuleDefaults())
+    return VisitsService(db, clock, RuleDefaults())
 
 
 def card_of(cards: list[PersonVisits], patient: Patient) -> PersonVisits:

@@ -9,14 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core.booking import BookingService
-from core.catalog import CatalogCache
 from core.clock import FixedClock
 from core.enums import OfferStatus, SlotStatus, WaitlistStatus
 from core.errors import AlreadyQueued, FreeTimeExists, NotFound, OfferGone, OnePerDoctor, SlotTaken, WaitlistClosed
 from core.identity import Identity
 from core.notify import Kind
 from core.rules import RuleDefaults
-from core.views import Views
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Appointment, Doctor, Offer, OutboxMessage, Slot
@@ -24,9 +22,8 @@ from tests import factories
 
 
 def services(db: Database, clock: FixedClock) -> tuple[WaitlistService, BookingService]:
-    catalog = CatalogCache(db)
-    return (WaitlistService(db, clock, catalog, 14, RuleDefaults(offer_minutes=120)),
-            BookingService(db, clock, Views.of(db, clock, catalog=catalog)))
+    return (WaitlistService(db, clock, 14, RuleDefaults(offer_minutes=120)),
+            BookingService(db, clock))
 
 
 async def booked_doctor(db: Database, clock: FixedClock, *, waitlist: bool = True, doctors: int = 1,

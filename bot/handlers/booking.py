@@ -14,17 +14,17 @@ from bot.texts import booking as texts
 from bot.texts import common
 from bot.texts.errors import error_text
 from core.booking import BookingService
+from core.cardfile import Person
 from core.errors import SlotTaken
 from core.identity import Identity
 from core.schedule import ScheduleService
-from storage.snapshots import Person
 
 router = Router(name=__name__)
 
 
 async def _specialties(message: Message, patient: Person, page: int, schedule: ScheduleService,
                        with_people: bool, *, edit: bool) -> None:
-    items = await schedule.specialties()  # from the in-memory catalog: no database round trip
+    items = await schedule.specialties()
     if not items:
         await message.answer(texts.NO_SPECIALTIES)
         return

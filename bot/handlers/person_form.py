@@ -23,12 +23,11 @@ from bot.states import PersonForm
 from bot.texts import person as texts
 from bot.texts.errors import error_text
 from core import validation
-from core.cardfile import CardFileService
+from core.cardfile import CardFileService, PersonData, phone_required
 from core.clock import Clock
 from core.enums import Sex
 from core.errors import InvalidInput
 from core.identity import Identity
-from core.people import PersonData, phone_required
 
 router = Router(name=__name__)
 

@@ -13,7 +13,7 @@ from bot.keyboards.callbacks import OfferAction, OfferCb, QueueAction, QueueCb
 from bot.texts import booking as booking_texts
 from bot.texts import waitlist as texts
 from core.booking import BookingService
-from core.catalog import CatalogCache
+from core.catalog import Catalog
 from core.identity import Identity
 from core.waitlist import WaitlistService
 
@@ -30,7 +30,7 @@ async def choose_type(query: CallbackQuery, callback_data: QueueCb, identity: Id
 
 @router.callback_query(QueueCb.filter(F.action.in_({QueueAction.THIS_DOCTOR, QueueAction.ANY_DOCTOR})))
 async def summary(query: CallbackQuery, callback_data: QueueCb, identity: Identity, booking: BookingService,
-                  catalog: CatalogCache) -> None:
+                  catalog: Catalog) -> None:
     patient = await booking.check_patient(identity, callback_data.patient_id)
     doctor = await catalog.doctor(callback_data.doctor_id)
     any_doctor = callback_data.action == QueueAction.ANY_DOCTOR

@@ -18,10 +18,9 @@ from bot.keyboards.callbacks import BookCb, BookStep, QueueAction, QueueCb, Visi
 from bot.texts import booking as texts
 from bot.texts import common
 from bot.texts.common import WEEKDAYS, clock, day_month
+from core.cardfile import Person
 from core.catalog import DoctorInfo, SpecialtyInfo
-from core.free_times import FreeTime
-from core.schedule import DoctorPage, ScheduleCell
-from storage.snapshots import Person
+from core.schedule import DoctorPage, FreeTime, ScheduleCell
 
 PAGE = 8
 T = TypeVar("T")

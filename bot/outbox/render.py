@@ -18,7 +18,7 @@ from bot.outbox.sender import Rendered
 from bot.texts import moderation as mod_texts
 from bot.texts import notices
 from bot.texts import waitlist as wait_texts
-from core.catalog import CatalogCache
+from core.catalog import Catalog
 from core.cutoff import may_cancel
 from core.enums import AppointmentStatus, OfferStatus
 from core.notify import Kind
@@ -31,7 +31,7 @@ KindRenderer = Callable[[dict[str, Any]], Awaitable[Rendered | None]]
 
 
 class OutboxRenderer:
-    def __init__(self, db: Database, catalog: CatalogCache, clock_now: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, catalog: Catalog, clock_now: Callable[[], datetime]) -> None:
         self.db = db
         self.catalog = catalog
         self.now = clock_now

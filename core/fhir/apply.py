@@ -5,7 +5,7 @@ protected: a slot booked through the portal stays booked whatever the bundle say
 clinic withdraws (or moves) that time — then the portal appointment is cancelled and the account
 that made it is told. A slot held for a waitlisted patient changes only when it leaves the
 schedule (or is booked elsewhere); the pending offer is then void. Every slot that becomes free
-goes to the waitlist in the same transaction (``slots_freed``).
+goes to the waitlist in the same transaction (``offer_freed_slots``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core import notify
 from core.enums import AppointmentSource, AppointmentStatus, OfferStatus, SlotStatus, WaitlistStatus
 from core.fhir.model import CANCELLED_BY, BundleRejected, Counts, ImportConfig, ImportReport, ParsedBundle
 from core.fhir.parse import DEFAULT_CONFIG, parse_bundle
-from core.slot_events import slots_freed
+from core.waitlist import offer_freed_slots
 from storage.db import Database
 from storage.models import Appointment, Doctor, Organization, Slot, Specialty
 from storage.uow import UnitOfWork
@@ -118,7 +118,7 @@ class _Import:
         freed = await self._resolve_slots()
         await self.uow.flush()
         if freed:
-            await slots_freed(self.uow, freed, self.now)
+            await offer_freed_slots(self.uow, freed, self.now)
             self.report.slots_freed = len(freed)
         if self.report.changed:
             r = self.report

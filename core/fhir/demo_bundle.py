@@ -2,16 +2,18 @@
 
 Two organizations (one with waitlists, one without), six specialties, twelve doctors, 14 days
 of weekday slots from "today" in each organization's time zone, and one doctor fully booked by
-registry appointments. The tables live in ``storage.demo``; ids match what its earlier loader
-wrote, so an existing demo database is updated in place, not duplicated.
+registry appointments. Loading imports the bundle, so it is idempotent: rows are matched by
+external ids, and a second run only adds the days that have come into the window since the first.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.fhir.apply import import_bundle
 from core.fhir.model import (
     EXT_CABINET,
     EXT_SOURCE,
@@ -20,14 +22,66 @@ from core.fhir.model import (
     SID_OMS,
     SPECIALTY_SYSTEM,
 )
-from storage.demo import DAY_TIMES, DAYS, DOCTORS, FULLY_BOOKED, ORGS, SLOT_LENGTH, SPECIALTIES, _workdays
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    external_id: str
+    name: str
+    address: str
+    phone: str
+    timezone: str
+    waitlist_enabled: bool
+
+
+ORGS = (
+    DemoOrg("demo-gp1", "ГБУЗ «Городская поликлиника № 1»", "г. Энск, ул. Ленина, д. 10",
+            "+7 (800) 100-10-01", "Europe/Moscow", True),
+    DemoOrg("demo-crb", "ГБУЗ «Центральная районная больница»", "пгт Заречный, ул. Садовая, д. 3",
+            "+7 (800) 100-20-02", "Asia/Yekaterinburg", False),
+)
+
+SPECIALTIES = (
+    ("therapist", "Терапевт"),
+    ("pediatrician", "Педиатр"),
+    ("surgeon", "Хирург"),
+    ("ophthalmologist", "Офтальмолог"),
+    ("neurologist", "Невролог"),
+    ("otolaryngologist", "Оториноларинголог"),
+)
+
+# (external id, name, organization, specialty, cabinet)
+DOCTORS = (
+    ("demo-doc-01", "Иванова Мария Петровна", "demo-gp1", "therapist", "101"),
+    ("demo-doc-02", "Смирнов Алексей Игоревич", "demo-gp1", "therapist", "102"),
+    ("demo-doc-03", "Кузнецова Елена Викторовна", "demo-gp1", "pediatrician", "201"),
+    ("demo-doc-04", "Попов Дмитрий Сергеевич", "demo-gp1", "surgeon", "305"),
+    ("demo-doc-05", "Васильева Ольга Николаевна", "demo-gp1", "ophthalmologist", "214"),
+    ("demo-doc-06", "Соколов Игорь Андреевич", "demo-gp1", "neurologist", "310"),
+    ("demo-doc-07", "Михайлова Анна Олеговна", "demo-gp1", "otolaryngologist", "112"),
+    ("demo-doc-08", "Новиков Павел Юрьевич", "demo-crb", "therapist", "7"),
+    ("demo-doc-09", "Федорова Татьяна Ивановна", "demo-crb", "pediatrician", "12"),
+    ("demo-doc-10", "Морозов Сергей Петрович", "demo-crb", "surgeon", "15"),
+    ("demo-doc-11", "Волкова Ирина Михайловна", "demo-crb", "ophthalmologist", "9"),
+    ("demo-doc-12", "Алексеев Николай Васильевич", "demo-crb", "neurologist", "21"),
+)
+
+FULLY_BOOKED = {"demo-doc-05"}  # the ophthalmologist of the polyclinic: a waitlist to try
+DAY_TIMES = tuple(time(9 + (30 * i) // 60, (30 * i) % 60) for i in range(8))  # 09:00 … 12:30
+SLOT_LENGTH = timedelta(minutes=30)
+DAYS = 14
+
+
+def workdays(start: date, days: int) -> list[date]:
+    return [start + timedelta(days=i) for i in range(days) if (start + timedelta(days=i)).weekday() < 5]
 
 
 def _entry(resource: dict[str, Any]) -> dict[str, Any]:
     return {"resource": resource}
 
 
-def _organization(org: Any) -> dict[str, Any]:
+def _organization(org: DemoOrg) -> dict[str, Any]:
     return {
         "resourceType": "Organization", "id": org.external_id, "name": org.name,
         "address": [{"text": org.address}],
@@ -68,7 +122,7 @@ def build_demo_bundle(now: datetime) -> dict[str, Any]:
         }))
         zone = zones[org_id]
         booked = role_id in FULLY_BOOKED
-        for day in _workdays(now.astimezone(zone).date(), DAYS):
+        for day in workdays(now.astimezone(zone).date(), DAYS):
             for start_time in DAY_TIMES:
                 starts = datetime.combine(day, start_time, zone)
                 if starts <= now:
@@ -93,3 +147,9 @@ def build_demo_bundle(now: datetime) -> dict[str, Any]:
                         }],
                     }))
     return {"resourceType": "Bundle", "type": "collection", "entry": entries + slots + appointments}
+
+
+async def load_demo(db: Database, now: datetime) -> int:
+    """Import the demo bundle like any clinic's (``python -m bot import-fhir``); the slots added."""
+    report = await import_bundle(db, build_demo_bundle(now), now)
+    return report.slots.created

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Doctor, Organization, Specialty
@@ -39,3 +41,28 @@ class ClinicRepo:
     async def add(self, row: Organization | Specialty | Doctor) -> None:
         self.session.add(row)
         await self.session.flush()
+
+    async def active_doctors(self, *, ids: Collection[int] | None = None,
+                             specialty_id: int | None = None) -> list[tuple[Doctor, Organization, Specialty]]:
+        """Doctors a patient may book, with their organization and specialty: by id, of a specialty,
+        or all of them."""
+        query = (select(Doctor, Organization, Specialty)
+                 .join(Organization, Organization.id == Doctor.organization_id)
+                 .join(Specialty, Specialty.id == Doctor.specialty_id)
+                 .where(Doctor.active.is_(True)))
+        if ids is not None:
+            query = query.where(Doctor.id.in_(ids))
+        if specialty_id is not None:
+            query = query.where(Doctor.specialty_id == specialty_id)
+        return [(doctor, org, specialty) for doctor, org, specialty in (await self.session.execute(query)).all()]
+
+    async def offered_specialties(self) -> list[Specialty]:
+        """Specialties that have a doctor to book: an empty choice helps nobody."""
+        has_doctor = exists().where(Doctor.specialty_id == Specialty.id, Doctor.active.is_(True))
+        return list(await self.session.scalars(select(Specialty).where(has_doctor).order_by(Specialty.name)))
+
+    async def organizations_by_id(self, ids: Collection[int]) -> list[Organization]:
+        return list(await self.session.scalars(select(Organization).where(Organization.id.in_(ids)))) if ids else []
+
+    async def specialties_by_id(self, ids: Collection[int]) -> list[Specialty]:
+        return list(await self.session.scalars(select(Specialty).where(Specialty.id.in_(ids)))) if ids else []

@@ -1,57 +1,13 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import AuthMethod
-from storage.direct import DirectStatement, fetch
-from storage.models import Account, EsiaLoginState, LoginCode, Patient, TelegramUser
-from storage.repositories.patients import CARD_FILE_ORDER, in_card_file
-from storage.snapshots import PATIENT_COLUMNS, Person
-
-if TYPE_CHECKING:
-    from storage.db import Database
-
-# Built once: every update of a user not seen for a few seconds runs it. A row per person of the
-# card file (owner first, as the card file lists them), or one row with no person: none either
-# unless the user has consented to the current policy (152-FZ: nothing is processed before).
-_WHO_IS = DirectStatement(
-    select(TelegramUser.consent_version, Account.id, Account.auth_method,
-           *(getattr(Patient, name) for name in PATIENT_COLUMNS))
-    .select_from(TelegramUser)
-    .outerjoin(Account, Account.id == TelegramUser.account_id)
-    .outerjoin(Patient, and_(in_card_file(Account.id),
-                             TelegramUser.consent_version == bindparam("consent_version")))
-    .where(TelegramUser.id == bindparam("telegram_id"))
-    .order_by(*CARD_FILE_ORDER)
-)
-
-
-@dataclass(frozen=True)
-class WhoIs:
-    """A Telegram user as their first update finds them."""
-
-    consent_version: str | None  # the policy they consented to, if any
-    account_id: int | None  # the portal account they are logged in to
-    auth_method: AuthMethod | None
-    people: list[Person]  # the account's card file, read only with consent to ``consent_version``
-
-
-async def who_is(db: Database, telegram_id: int, consent_version: str) -> WhoIs | None:
-    """The user, their account and, if the user has consented to ``consent_version``, its card
-    file's people, in one statement outside any unit of work (``storage.direct.fetch``): a patient's
-    first update needs all three, and a session with its transaction costs more than the read."""
-    rows = await fetch(db, _WHO_IS, {"telegram_id": telegram_id, "consent_version": consent_version})
-    if not rows:
-        return None
-    consent, account_id, auth_method = rows[0][:3]
-    people = [Person(*row[3:]) for row in rows if row[3] is not None]  # PATIENT_COLUMNS' order
-    return WhoIs(consent, account_id, auth_method, people)
+from storage.models import Account, EsiaLoginState, LoginCode, TelegramUser
 
 
 class LoginRepo:
@@ -59,6 +15,16 @@ class LoginRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def who_is(self, telegram_id: int) -> tuple[str | None, int | None, AuthMethod | None] | None:
+        """The policy a Telegram user consented to, the account they are logged in to and how it
+        logs in; None for a user never seen. One indexed read: every update asks it."""
+        row = (await self.session.execute(
+            select(TelegramUser.consent_version, TelegramUser.account_id, Account.auth_method)
+            .outerjoin(Account, Account.id == TelegramUser.account_id)
+            .where(TelegramUser.id == telegram_id)
+        )).first()
+        return None if row is None else (row[0], row[1], row[2])
 
     async def user(self, telegram_id: int) -> TelegramUser | None:
         return await self.session.get(TelegramUser, telegram_id)

@@ -1,26 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import ModerationStatus
-from storage.changes import changes_of
 from storage.models import Patient
-
-
-def in_card_file(account_id: Any) -> ColumnElement[bool]:
-    """A person of this account's card file: not removed from it."""
-    return and_(Patient.account_id == account_id, Patient.removed_at.is_(None))
-
-
-# The order the card file lists its people in: the owner first.
-CARD_FILE_ORDER = (Patient.is_owner.desc(), Patient.id)
-
-# Built once: the booking screens read it whenever the in-memory card file has lapsed.
-_OF_ACCOUNT = select(Patient).where(in_card_file(bindparam("account_id"))).order_by(*CARD_FILE_ORDER)
 
 
 class PatientRepo:
@@ -28,15 +14,18 @@ class PatientRepo:
         self.session = session
 
     async def of_account(self, account_id: int) -> list[Patient]:
-        return list(await self.session.scalars(_OF_ACCOUNT, {"account_id": account_id}))
+        """The account's card file, the owner first."""
+        return list(await self.session.scalars(
+            select(Patient).where(Patient.account_id == account_id, Patient.removed_at.is_(None))
+            .order_by(Patient.is_owner.desc(), Patient.id)))
 
-    async def owned_by(self, account_id: int, patient_id: int) -> Patient | None:
-        """The person only if they are in this account's card file: ids from buttons prove nothing."""
-        return await self.session.scalar(
-            select(Patient).where(
-                Patient.id == patient_id, Patient.account_id == account_id, Patient.removed_at.is_(None)
-            )
-        )
+    async def owned_by(self, account_id: int, patient_id: int, *, lock: bool = False) -> Patient | None:
+        """The person only if they are in this account's card file: ids from buttons prove nothing.
+        ``lock``: on PostgreSQL, the person's other writes wait for this transaction (SQLite's writers
+        wait for each other anyway)."""
+        query = select(Patient).where(
+            Patient.id == patient_id, Patient.account_id == account_id, Patient.removed_at.is_(None))
+        return await self.session.scalar(query.with_for_update() if lock else query)
 
     async def owner(self, account_id: int) -> Patient | None:
         return await self.session.scalar(
@@ -70,13 +59,9 @@ class PatientRepo:
         self, patient_id: int, status: ModerationStatus, reason: str | None, by: int, now: datetime
     ) -> bool:
         """The first decision wins: only a pending person changes."""
-        account_id = await self.session.scalar(
+        result = await self.session.execute(
             update(Patient)
             .where(Patient.id == patient_id, Patient.status == ModerationStatus.PENDING)
             .values(status=status, rejection_reason=reason, decided_by=by, decided_at=now)
-            .returning(Patient.account_id)
         )
-        if account_id is None:
-            return False
-        changes_of(self.session).card_files.add(account_id)
-        return True
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -1,86 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.enums import AppointmentSource, AppointmentStatus, ModerationStatus, SlotStatus
-from storage.changes import SlotChange, changes_of
-from storage.direct import DirectStatement, Target
+from core.enums import AppointmentSource, AppointmentStatus, SlotStatus
 from storage.models import Appointment, Patient, Slot
-
-_APPOINTMENTS = cast(Table, Appointment.__table__)
-_APPOINTMENT_COLUMNS = tuple(c.key for c in _APPOINTMENTS.columns if c.key != "id")
-_INSERT_APPOINTMENT = DirectStatement(insert(_APPOINTMENTS).returning(_APPOINTMENTS.c.id), _APPOINTMENT_COLUMNS)
-
-
-def _book_free_statement() -> Any:
-    """The UPDATE of ``book_free``, built once: it is the statement every booking runs."""
-    table = cast(Table, Slot.__table__)
-    slots, patients, appointments = table.c, Patient.__table__.c, _APPOINTMENTS.c
-    person = (
-        select(patients.id)
-        .where(patients.id == bindparam("patient_id"), patients.account_id == bindparam("account_id"),
-               patients.status == ModerationStatus.CONFIRMED, patients.removed_at.is_(None))
-        .exists()
-    )
-    other_visit = (
-        select(appointments.id)
-        .where(appointments.patient_id == bindparam("patient_id"), appointments.doctor_id == slots.doctor_id,
-               appointments.status == AppointmentStatus.ACTIVE, appointments.starts_at > bindparam("now"))
-        .exists()
-    )
-    return (
-        update(table)
-        .where(slots.id == bindparam("slot_id"), slots.status == SlotStatus.FREE,
-               slots.starts_at > bindparam("now"), slots.starts_at <= bindparam("latest"), person, ~other_visit)
-        .values(status=SlotStatus.BOOKED)
-        .returning(slots.id, slots.doctor_id, slots.starts_at)
-    )
-
-
-_BOOK_FREE = DirectStatement(_book_free_statement())
-
-
-async def book_free(target: Target, slot_id: int, patient_id: int, account_id: int, now: datetime,
-                    latest: datetime) -> SlotChange | None:
-    """Book a slot in one statement, if everything that decides holds at that moment: the slot is
-    free and within (now, latest]; the person is in this account's card file and confirmed (R2);
-    they have no other future appointment with the slot's doctor. ``None``: something failed,
-    the caller reads the rows to say what."""
-    if isinstance(target, AsyncSession) and target.get_bind().dialect.name != "sqlite":
-        # Two bookings of one person for two times of one doctor must not both pass the NOT EXISTS
-        # of the UPDATE: on PostgreSQL each would not see the other's new row. Locking the person's
-        # row queues them. (SQLite writers are serialized already by BEGIN IMMEDIATE.)
-        await target.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-    return _noted(target, await _BOOK_FREE.first(target, {
-        "slot_id": slot_id, "patient_id": patient_id, "account_id": account_id, "now": now, "latest": latest,
-    }), SlotStatus.BOOKED)
-
-
-async def insert_appointment(target: Target, values: Mapping[str, Any]) -> int:
-    """Write a new appointment with one INSERT, outside the session: bookings hold SQLite's one
-    writer meanwhile, and the flush's bookkeeping is not needed for a row nobody edits after in
-    the same transaction. Columns not in ``values`` are NULL. Its id."""
-    unknown = values.keys() - _APPOINTMENT_COLUMNS
-    if unknown:
-        raise ValueError(f"appointments has no column {', '.join(sorted(unknown))}")
-    row = {name: values.get(name) for name in _APPOINTMENT_COLUMNS}
-    ((appointment_id,),) = await _INSERT_APPOINTMENT.rows(target, row)
-    return int(appointment_id)
-
-
-def _noted(target: Target, row: Any, new: SlotStatus) -> SlotChange | None:
-    """The row an UPDATE … RETURNING changed, noted for the views after the commit."""
-    if row is None:
-        return None
-    slot_id, doctor_id, starts_at = row
-    change = SlotChange(slot_id, doctor_id, starts_at, new)
-    changes_of(target).slots.append(change)
-    return change
 
 
 def _changed(result: object) -> int:
@@ -91,11 +19,9 @@ class SlotRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _update_status(self, new: SlotStatus, *where: Any) -> SlotChange | None:
-        """One conditional UPDATE; the row it changed, if any, is noted for after the commit."""
-        return _noted(self.session, (await self.session.execute(
-            update(Slot).where(*where).values(status=new).returning(Slot.id, Slot.doctor_id, Slot.starts_at)
-        )).first(), new)
+    async def _update_status(self, new: SlotStatus, *where: Any) -> bool:
+        """One conditional UPDATE: true if it changed the row, which only one caller can."""
+        return _changed(await self.session.execute(update(Slot).where(*where).values(status=new))) == 1
 
     async def get(self, slot_id: int) -> Slot | None:
         return await self.session.get(Slot, slot_id)
@@ -122,18 +48,27 @@ class SlotRepo:
         )
         return list(rows)
 
-    async def free_of_doctors(self, doctor_ids: Sequence[int], after: datetime,
-                              before: datetime) -> list[tuple[int, int, datetime]]:
-        """(doctor, slot, start) of the doctors' free slots in a window; ix_slots_doctor_status_start."""
+    async def free_of_doctor(self, doctor_id: int, after: datetime, before: datetime) -> list[tuple[int, datetime]]:
+        """(slot, start) of a doctor's free slots in a window, by time; ix_slots_doctor_status_start."""
         rows = await self.session.execute(
-            select(Slot.doctor_id, Slot.id, Slot.starts_at).where(
-                Slot.doctor_id.in_(doctor_ids),
-                Slot.status == SlotStatus.FREE,
-                Slot.starts_at > after,
-                Slot.starts_at < before,
-            )
+            select(Slot.id, Slot.starts_at)
+            .where(Slot.doctor_id == doctor_id, Slot.status == SlotStatus.FREE,
+                   Slot.starts_at > after, Slot.starts_at < before)
+            .order_by(Slot.starts_at, Slot.id)
         )
-        return [(doctor_id, slot_id, starts) for doctor_id, slot_id, starts in rows.all()]
+        return [(slot_id, starts) for slot_id, starts in rows.all()]
+
+    async def nearest_free(self, doctor_ids: Sequence[int], after: datetime, before: datetime) -> dict[int, datetime]:
+        """Each doctor's nearest free time in a window, for the doctors that have one."""
+        if not doctor_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Slot.doctor_id, func.min(Slot.starts_at))
+            .where(Slot.doctor_id.in_(doctor_ids), Slot.status == SlotStatus.FREE,
+                   Slot.starts_at > after, Slot.starts_at < before)
+            .group_by(Slot.doctor_id)
+        )
+        return {doctor_id: starts for doctor_id, starts in rows.all()}
 
     async def day(self, doctor_id: int, after: datetime, before: datetime) -> list[Slot]:
         """Every slot of a doctor in a window, whatever its status: the schedule view (R19)."""
@@ -145,13 +80,18 @@ class SlotRepo:
         )
         return list(rows)
 
+    async def take(self, slot_id: int, now: datetime) -> bool:
+        """R7: a free future slot becomes booked; of two patients taking it at once, one does."""
+        return await self._update_status(
+            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.FREE, Slot.starts_at > now)
+
     async def take_held(self, slot_id: int, now: datetime) -> bool:
         """A slot held for a waitlisted patient becomes theirs (R11); only one caller changes the row."""
         return await self._update_status(
-            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.HELD, Slot.starts_at > now) is not None
+            SlotStatus.BOOKED, Slot.id == slot_id, Slot.status == SlotStatus.HELD, Slot.starts_at > now)
 
     async def set_status(self, slot_id: int, new: SlotStatus, *, expected: SlotStatus) -> bool:
-        return await self._update_status(new, Slot.id == slot_id, Slot.status == expected) is not None
+        return await self._update_status(new, Slot.id == slot_id, Slot.status == expected)
 
     async def add(self, slot: Slot) -> Slot:
         self.session.add(slot)
@@ -163,10 +103,16 @@ class AppointmentRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, appointment: Appointment) -> Appointment:
-        """``insert_appointment`` of a new object's values; it stays detached, with its id set."""
-        appointment.id = await insert_appointment(
-            self.session, {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS})
+    async def add_portal(self, patient: Patient, account_id: int, slot: Slot, now: datetime) -> Appointment:
+        """A booking made here for a person of the account's card file (R5, R11): the person's policy
+        and SNILS travel with it, so their own ESIA account shows it too (R22)."""
+        appointment = Appointment(
+            slot_id=slot.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, patient_id=patient.id,
+            made_by_account_id=account_id, source=AppointmentSource.PORTAL, status=AppointmentStatus.ACTIVE,
+            created_at=now, patient_oms=patient.oms_policy, patient_snils=patient.snils,
+        )
+        self.session.add(appointment)
+        await self.session.flush()
         return appointment
 
     async def get(self, appointment_id: int) -> Appointment | None:

@@ -64,8 +64,8 @@ async def fully_book(db: Database, doctor_external_id: str) -> None:
     """Every free time of a doctor taken elsewhere, as the clinic's system would report it."""
     target = await doctor(db, doctor_external_id)
     async with db.write() as uow:
-        for _, slot_id, _ in await uow.slots.free_of_doctors([target.id], datetime(2000, 1, 1, tzinfo=UTC),
-                                                              datetime(2100, 1, 1, tzinfo=UTC)):
+        for slot_id, _ in await uow.slots.free_of_doctor(target.id, datetime(2000, 1, 1, tzinfo=UTC),
+                                                         datetime(2100, 1, 1, tzinfo=UTC)):
             await uow.slots.set_status(slot_id, SlotStatus.BOOKED, expected=SlotStatus.FREE)
         await uow.commit()
 
