@@ -1,5 +1,8 @@
 """A fake Telegram Bot API server and scripted users for end-to-end tests.
 
+Updates go by getUpdates, or by webhook after the bot's setWebhook (``server.webhook_targets``
+spreads them over several bot instances; ``server.webhook_attempts`` records each POST).
+
     async with FakeTelegramServer() as server:
         bot = Bot(token=server.token, session=AiohttpSession(
             api=TelegramAPIServer.from_base(server.base_url)))
@@ -19,6 +22,7 @@ from .models import ApiCall, BotMessage, CallbackAnswer, ChatEvent, SentDocument
 from .rates import RateStats, max_in_window
 from .server import DEFAULT_TOKEN, FakeTelegramServer
 from .user import ScriptedUser
+from .webhook import SECRET_HEADER, DeliveryAttempt
 
 __all__ = [
     "BLOCKED",
@@ -27,10 +31,12 @@ __all__ = [
     "MESSAGE_NOT_MODIFIED",
     "MESSAGE_TO_EDIT_NOT_FOUND",
     "QUERY_TOO_OLD",
+    "SECRET_HEADER",
     "ApiCall",
     "BotMessage",
     "CallbackAnswer",
     "ChatEvent",
+    "DeliveryAttempt",
     "FakeTelegramServer",
     "RateStats",
     "ScriptedUser",

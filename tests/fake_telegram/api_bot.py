@@ -1,4 +1,4 @@
-"""Bot API methods about the bot itself: getMe, getUpdates, webhook and command menu."""
+"""Bot API methods about the bot itself: getMe, getUpdates and the command menu."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .api_common import Handler, bad_request
-from .errors import CONFLICT, ApiError
+from .errors import CONFLICT, TERMINATED_BY_SET_WEBHOOK, WEBHOOK_ACTIVE, ApiError
 from .models import JsonDict, UploadedFile
 from .state import TelegramState
 
@@ -32,8 +32,6 @@ class BotMethods:
         return {
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
-            "deleteWebhook": self.delete_webhook,
-            "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
             "deleteMyCommands": self.delete_my_commands,
             "getMyCommands": self.get_my_commands,
@@ -59,8 +57,11 @@ class BotMethods:
         ``offset`` confirms (and forgets) every update with a smaller id; with nothing
         pending the request waits up to ``timeout`` seconds and returns as soon as an update
         arrives.  A newer getUpdates terminates an older waiting one with 409, which is what
-        Telegram does when two bot instances poll the same token.
+        Telegram does when two bot instances poll the same token.  While a webhook is set
+        getUpdates is refused, and setWebhook ends a waiting poll, with 409 too.
         """
+        if self.state.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         offset = params.get("offset")
         if offset is not None:
             self.state.confirm_updates(int(offset))
@@ -79,22 +80,11 @@ class BotMethods:
             if remaining <= 0:
                 break
             await self.state.updates_arrived.wait(remaining)
+            if self.state.webhook is not None:
+                raise ApiError(409, TERMINATED_BY_SET_WEBHOOK)
             if generation != self._poll_generation:
                 raise ApiError(409, CONFLICT)
         return self.state.pending_updates[:limit]
-
-    async def delete_webhook(self, params: JsonDict, files: dict[str, UploadedFile]) -> Any:
-        if params.get("drop_pending_updates"):
-            self.state.dropped_updates.extend(self.state.pending_updates)
-            self.state.pending_updates.clear()
-        return True
-
-    async def get_webhook_info(self, params: JsonDict, files: dict[str, UploadedFile]) -> Any:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self.state.pending_updates),
-        }
 
     async def set_my_commands(self, params: JsonDict, files: dict[str, UploadedFile]) -> Any:
         commands = params.get("commands")

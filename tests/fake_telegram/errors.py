@@ -20,6 +20,11 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+TERMINATED_BY_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
 
 _DEFAULT_DESCRIPTIONS: dict[int, str] = {
     400: "Bad Request",

@@ -2,6 +2,7 @@
 
 The real bot talks to it over HTTP exactly as to api.telegram.org (configure aiogram with
 ``TelegramAPIServer.from_base(server.base_url)``).  It runs on the test's event loop.
+Updates reach the bot by getUpdates or, once it calls setWebhook, by webhook (see webhook.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from aiohttp import web
 from .api_bot import BotMethods, commands_key
 from .api_common import Handler
 from .api_messages import MessageMethods
+from .api_webhook import WebhookMethods
 from .errors import ApiError, default_description
-from .models import ApiCall, BotMessage, JsonDict
+from .models import ApiCall, BotMessage, JsonDict, UploadedFile
 from .params import read_params
 from .rates import RateStats, send_rate
 from .state import ChatState, Pulse, TelegramState
 from .user import ScriptedUser
+from .webhook import DeliveryAttempt, WebhookSender
 
 DEFAULT_TOKEN = "123456:TEST"
 
@@ -54,7 +57,11 @@ class FakeTelegramServer:
         bot_username: str = "test_bot",
         bot_first_name: str = "Test Bot",
         host: str = "127.0.0.1",
+        webhook_timeout: float = 5.0,
+        webhook_retry_delay: float = 0.5,
     ) -> None:
+        """``webhook_timeout``: how long a webhook POST may take before it counts as failed;
+        ``webhook_retry_delay``: the pause before a failed update is delivered again."""
         self.token = token
         self.host = host
         self.state = TelegramState(
@@ -67,9 +74,12 @@ class FakeTelegramServer:
         )
         self._bot_methods = BotMethods(self.state)
         self._message_methods = MessageMethods(self.state)
+        self.webhook = WebhookSender(
+            self.state, self._execute, timeout=webhook_timeout, retry_delay=webhook_retry_delay
+        )
         self._handlers: dict[str, Handler] = {
             name.lower(): handler
-            for methods in (self._bot_methods, self._message_methods)
+            for methods in (self._bot_methods, self._message_methods, WebhookMethods(self.state, self.webhook))
             for name, handler in methods.handlers().items()
         }
         self.calls: list[ApiCall] = []
@@ -98,6 +108,7 @@ class FakeTelegramServer:
         return self
 
     async def stop(self) -> None:
+        await self.webhook.stop(finish_in_flight=False)
         self._bot_methods.closing = True
         self.state.updates_arrived.fire()  # release long polls so shutdown is immediate
         if self._runner is not None:
@@ -130,8 +141,16 @@ class FakeTelegramServer:
     # ---- HTTP ----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
         params, files = await read_params(request)
+        call = await self._call(request.match_info["token"], request.match_info["method"], params, files)
+        assert call.response is not None
+        return web.json_response(call.response, status=call.status)
+
+    async def _execute(self, method: str, params: JsonDict, files: dict[str, UploadedFile]) -> ApiCall:
+        """A method call from a webhook's answer: Telegram runs it and tells the bot nothing."""
+        return await self._call(self.token, method, params, files)
+
+    async def _call(self, token: str, method: str, params: JsonDict, files: dict[str, UploadedFile]) -> ApiCall:
         call = ApiCall(
             seq=self.state.next_seq(),
             method=method,
@@ -143,7 +162,7 @@ class FakeTelegramServer:
         self.calls.append(call)
         self.calls_changed.fire()
         try:
-            result = await self._dispatch(request.match_info["token"], call)
+            result = await self._dispatch(token, call)
             status, body = 200, {"ok": True, "result": result}
         except ApiError as error:
             status, body = error.error_code, error.to_json()
@@ -154,7 +173,7 @@ class FakeTelegramServer:
             body = {"ok": False, "error_code": 500, "description": f"Fake server bug: {error!r}"}
         call.status, call.response = status, body
         self.calls_changed.fire()
-        return web.json_response(body, status=status)
+        return call
 
     async def _dispatch(self, token: str, call: ApiCall) -> Any:
         if token != self.token:
@@ -234,6 +253,37 @@ class FakeTelegramServer:
     def unblock(self, chat_id: int) -> None:
         self._chat(chat_id).blocked = False
 
+    # ---- webhook controls ----------------------------------------------------------------
+
+    @property
+    def webhook_targets(self) -> list[str] | None:
+        """Where updates are POSTed instead of the setWebhook URL: several bot instances behind
+        one webhook, round-robin; a failed delivery is retried on the next target."""
+        return self.webhook.targets
+
+    @webhook_targets.setter
+    def webhook_targets(self, urls: list[str] | None) -> None:
+        self.webhook.targets = list(urls) if urls else None
+
+    def balance_over(self, urls: list[str]) -> None:
+        self.webhook_targets = urls
+
+    @property
+    def webhook_timeout(self) -> float:
+        return self.webhook.timeout
+
+    @webhook_timeout.setter
+    def webhook_timeout(self, seconds: float) -> None:
+        self.webhook.timeout = seconds
+
+    @property
+    def webhook_retry_delay(self) -> float:
+        return self.webhook.retry_delay
+
+    @webhook_retry_delay.setter
+    def webhook_retry_delay(self, seconds: float) -> None:
+        self.webhook.retry_delay = seconds
+
     def _chat(self, chat_id: int) -> ChatState:
         try:
             return self.state.chats[chat_id]
@@ -282,6 +332,32 @@ class FakeTelegramServer:
         call = find()
         assert call is not None
         return call
+
+    @property
+    def webhook_attempts(self) -> list[DeliveryAttempt]:
+        """Every webhook POST so far, in the order they finished."""
+        return self.webhook.attempts
+
+    async def wait_for_attempts(self, count: int, *, timeout: float = 5.0) -> list[DeliveryAttempt]:
+        """Wait until at least ``count`` webhook deliveries have finished (well or not)."""
+        if not await self.webhook.attempts_changed.wait_until(lambda: len(self.webhook.attempts) >= count, timeout):
+            msg = f"{len(self.webhook.attempts)} of {count} webhook deliveries within {timeout}s"
+            raise TimeoutError(msg)
+        return self.webhook.attempts
+
+    async def wait_for_webhook_idle(self, *, timeout: float = 5.0) -> None:
+        """Wait until every update is delivered and confirmed, and no POST is in flight."""
+
+        def idle() -> bool:
+            return not self.state.pending_updates and not self.webhook.busy
+
+        if not await self.webhook.attempts_changed.wait_until(idle, timeout):
+            recent = "\n".join(f"  {attempt}" for attempt in self.webhook.attempts[-5:])
+            msg = (
+                f"{len(self.state.pending_updates)} update(s) still pending after {timeout}s; "
+                f"last deliveries:\n{recent or '  (none)'}"
+            )
+            raise TimeoutError(msg)
 
     def messages(self, chat_id: int, *, include_deleted: bool = False) -> list[BotMessage]:
         """The bot's messages in a chat, in order, in their current (edited) state."""

@@ -73,6 +73,16 @@ class ChatState:
 
 
 @dataclass(slots=True)
+class WebhookConfig:
+    """What the bot passed to setWebhook (``url`` is where Telegram would POST updates)."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    ip_address: str | None = None
+
+
+@dataclass(slots=True)
 class CallbackQueryState:
     query_id: str
     chat_id: int
@@ -93,6 +103,7 @@ class TelegramState:
         self.delivered_updates: list[JsonDict] = []  # confirmed by a later offset
         self.dropped_updates: list[JsonDict] = []  # filtered out by allowed_updates
         self.allowed_updates: list[str] | None = None
+        self.webhook: WebhookConfig | None = None  # set: updates go by webhook, not getUpdates
         self.commands: dict[str, list[JsonDict]] = {}
         self.changed = Pulse()  # a chat event or a callback answer happened
         self.updates_arrived = Pulse()  # for long-polling getUpdates
@@ -140,6 +151,18 @@ class TelegramState:
         if cut:
             self.delivered_updates.extend(self.pending_updates[:cut])
             del self.pending_updates[:cut]
+
+    def confirm_update(self, update_id: int) -> None:
+        """A webhook answered 2xx: this one update is delivered and forgotten."""
+        for index, update in enumerate(self.pending_updates):
+            if update["update_id"] == update_id:
+                self.delivered_updates.append(self.pending_updates.pop(index))
+                return
+
+    def drop_pending_updates(self) -> None:
+        """``drop_pending_updates=True`` of setWebhook/deleteWebhook."""
+        self.dropped_updates.extend(self.pending_updates)
+        self.pending_updates.clear()
 
     # ---- chats and messages --------------------------------------------------------------
 

@@ -214,11 +214,13 @@ class ScriptedUser:
         if self._server.unknown_calls:
             names = sorted({call.method for call in self._server.unknown_calls})
             report += f"\nUnknown Bot API methods called: {names}"
-        if self._state.pending_updates:
-            report += (
-                f"\n{len(self._state.pending_updates)} update(s) not yet fetched by getUpdates"
-                " — is the bot polling?"
-            )
+        pending = len(self._state.pending_updates)
+        if pending and self._state.webhook is not None:
+            undelivered = [str(a) for a in self._server.webhook_attempts[-3:] if not a.ok]
+            report += f"\n{pending} update(s) not yet confirmed by the webhook"
+            report += "".join(f"\n  {line}" for line in undelivered)
+        elif pending:
+            report += f"\n{pending} update(s) not yet fetched by getUpdates — is the bot polling?"
         return report
 
     # ---- internals -----------------------------------------------------------------------
