@@ -9,11 +9,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-setup: $(BIN)/python
+# Stamps: the package is installed again only when pyproject.toml (its dependencies) changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	@touch $@
 
-dev-setup: $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+
+dev-setup: $(VENV)/.installed-dev
 
 .env:
 	cp .env.example .env

@@ -7,8 +7,11 @@ import asyncio
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.app import configure_logging, ensure_sqlite_folder, make_clock, run
 from bot.config import Settings
+from bot.startup import StartupError
 from core.fhir import BundleRejected, import_bundle, read_bundle_file
 from core.fhir.demo_bundle import load_demo
 from storage import migrate
@@ -58,6 +61,15 @@ async def _migrate(settings: Settings) -> None:
     await db.dispose()
 
 
+def load_settings() -> Settings:
+    """Settings from the environment and ``.env``; a malformed value is one line naming the setting."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors())
+        raise StartupError(f"invalid setting {problems}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Doctor-appointment Telegram bot")
     sub = parser.add_subparsers(dest="command")
@@ -67,16 +79,25 @@ def main() -> None:
     fhir = sub.add_parser("import-fhir", help="import a FHIR R4 bundle from a clinic system (docs/fhir-import.md)")
     fhir.add_argument("file", type=Path, help="the bundle, JSON")
     args = parser.parse_args()
-    settings = Settings()  # BOT_TOKEN comes from the environment
-    configure_logging(settings.log_level)
-    if args.command == "demo":
-        asyncio.run(_demo(settings))
-    elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
-    elif args.command == "import-fhir":
-        sys.exit(asyncio.run(_import_fhir(settings, args.file)))
-    else:
-        asyncio.run(run(settings))
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        if args.command == "demo":
+            asyncio.run(_demo(settings))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "import-fhir":
+            sys.exit(asyncio.run(_import_fhir(settings, args.file)))
+        else:
+            asyncio.run(run(settings))  # needs BOT_TOKEN, the commands above do not
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        # Ctrl-C: asyncio.run has already cancelled the work and run its clean-up; the bot logged its stop.
+        if args.command not in (None, "run"):
+            print(f"{args.command} interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

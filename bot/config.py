@@ -18,7 +18,8 @@ TextList = Annotated[tuple[str, ...], NoDecode]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    bot_token: SecretStr
+    # Only running the bot needs it (bot.startup checks it then); admin commands work without.
+    bot_token: SecretStr = Field(default=SecretStr(""), description="From @BotFather")
     telegram_api_base: str | None = Field(
         default=None, description="Base URL of a self-hosted Bot API server (or the tests' fake one)")
     database_url: str = "sqlite+aiosqlite:///data/medbot.sqlite3"
