@@ -1,4 +1,4 @@
-"""Shared bits of the benchmarks: temporary databases, timing, and the figure format."""
+"""Shared bits of the benchmarks: temporary databases, the services, timing, and the figure format."""
 
 from __future__ import annotations
 
@@ -9,42 +9,57 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
 from bot.config import Settings
+from bot.container import Container, build_container
+from core.clock import Clock
 from storage import migrate
-from storage.db import Database, pool_size_for
+from storage.db import Database
+from tests import factories
 
 T0 = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("BENCH_POSTGRES_URL")
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL")
 
 
-# The pool the bot process opens at its default settings (bot.app).
-POOL_SIZE = pool_size_for(Settings.model_fields["concurrent_updates"].default)
+@dataclass(frozen=True)
+class Outcome:
+    """A benchmark's printed lines, and one line for the summary with its verdict."""
+
+    lines: list[str]
+    summary: str
+    ok: bool
+
+
+def services(db: Database, clock: Clock, **settings: Any) -> Container:
+    """The services as the bot process wires them (``bot.container``), at its default settings."""
+    return build_container(Settings(bot_token="1:bench", consent_policy_version=factories.CONSENT, **settings),
+                           db, clock)
 
 
 @asynccontextmanager
-async def database(backend: str = "sqlite") -> AsyncIterator[Database]:
-    """A freshly migrated database: a SQLite file in a temp folder, or a PostgreSQL schema of its own."""
-    if backend == "sqlite":
+async def database(postgres_url: str | None = None) -> AsyncIterator[Database]:
+    """A freshly migrated database: a SQLite file in a temp folder, or a schema of its own on the
+    PostgreSQL server at ``postgres_url``."""
+    if postgres_url is None:
         with tempfile.TemporaryDirectory() as folder:
-            db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}", pool_size=POOL_SIZE)
+            db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}")
             await migrate.upgrade(db.engine)
             try:
                 yield db
             finally:
                 await db.dispose()
         return
-    assert POSTGRES_URL, "set TEST_POSTGRES_URL for the PostgreSQL run"
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(POSTGRES_URL)
+    admin = Database(postgres_url)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}},
-                  pool_size=POOL_SIZE)
+    db = Database(postgres_url, connect_args={"server_settings": {"search_path": schema}})
     await migrate.upgrade(db.engine)
     try:
         yield db

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from bench.common import T0, database, figure, timed
+from bench.common import T0, Outcome, database, figure, timed
 from core.enums import WaitlistStatus
 from storage.models import WaitlistEntry
 from tests import factories
@@ -16,7 +16,7 @@ REPEAT = 300
 
 
 async def measure(entries: int) -> float:
-    async with database("sqlite") as db:
+    async with database() as db:
         org, doctors = await factories.clinic(db, doctors=50)
         identity, (patient,) = await factories.account(db, 1, T0)
         assert identity.account_id is not None
@@ -41,7 +41,13 @@ async def measure(entries: int) -> float:
         return await timed(pick, REPEAT)
 
 
-async def run() -> list[str]:
+LIMIT = 2.0
+
+
+async def run() -> Outcome:
     small = await measure(1_000)
     big = await measure(100_000)
-    return [figure("queue depth: pick the patient, 100,000 queued", big * 1e3, "ms", "1,000 queued", small * 1e3)]
+    ok = big / small <= LIMIT
+    return Outcome(
+        [figure("queue depth: pick the patient, 100,000 queued", big * 1e3, "ms", "1,000 queued", small * 1e3)],
+        f"queue depth: 100,000 queued vs 1,000, ×{big / small:.2f}, limit ×{LIMIT:.0f} — {'OK' if ok else 'FAIL'}", ok)

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bench.common import T0, database
-from core.booking import BookingService
+from bench.common import T0, Outcome, database, services
 from core.clock import FixedClock
 from core.errors import DomainError
 from storage.models import Appointment
@@ -18,13 +17,13 @@ from tests import factories
 PATIENTS, SLOTS = 200, 20
 
 
-async def run(backend: str) -> str:
-    async with database(backend) as db:
-        clock = FixedClock(T0)
+async def run(postgres_url: str | None = None) -> Outcome:
+    backend = "postgres" if postgres_url else "sqlite"
+    async with database(postgres_url) as db:
         _, (doctor,) = await factories.clinic(db)
         slots = await factories.slots(db, doctor, T0 + timedelta(days=2), SLOTS)
         people = [await factories.account(db, 10_000 + i, T0) for i in range(PATIENTS)]
-        booking = BookingService(db, clock)
+        booking = services(db, FixedClock(T0)).booking
         start = time.perf_counter()
         results = await asyncio.gather(*(
             booking.book(identity, patients[0].id, slots[i % SLOTS].id)
@@ -36,7 +35,10 @@ async def run(backend: str) -> str:
         errors = [r for r in results if isinstance(r, BaseException) and not isinstance(r, DomainError)]
         async with db.read() as uow:
             stored = await uow.session.scalar(select(func.count()).select_from(Appointment))
-    verdict = "OK" if (booked, refused, len(errors), stored) == (SLOTS, PATIENTS - SLOTS, 0, SLOTS) else "FAIL"
-    return (f"race [{backend}]: {PATIENTS} patients × {SLOTS} slots → {booked} booked, {refused} refused, "
-            f"{len(errors)} errors, {stored} stored in {elapsed:.2f} s — {verdict}"
+    ok = (booked, refused, len(errors), stored) == (SLOTS, PATIENTS - SLOTS, 0, SLOTS)
+    line = (f"race [{backend}]: {PATIENTS} patients × {SLOTS} slots → {booked} booked, {refused} refused, "
+            f"{len(errors)} errors, {stored} stored in {elapsed:.2f} s — {'OK' if ok else 'FAIL'}"
             + (f" ({type(errors[0]).__name__}: {errors[0]})" if errors else ""))
+    summary = (f"race [{backend}]: {PATIENTS} patients for {SLOTS} slots, {booked} booked, {stored} stored — "
+               f"{'OK' if ok else 'FAIL'}")
+    return Outcome([line], summary, ok)

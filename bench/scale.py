@@ -8,16 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from bench.common import T0, database, figure, timed
+from bench.common import T0, Outcome, database, figure, services, timed
 from core.clock import FixedClock
 from core.enums import SlotStatus
-from core.schedule import ScheduleService
 from storage.db import Database
 from storage.models import Slot
 from tests import factories
 
 SLOTS_PER_DOCTOR = 1_000  # 1,000 doctors → 1,000,000 slots
 REPEAT = 200
+LIMIT = 2.0
 
 
 async def fill(db: Database, doctors: int) -> list[int]:
@@ -44,10 +44,9 @@ async def fill(db: Database, doctors: int) -> list[int]:
 
 
 async def measure(doctors: int) -> tuple[float, float]:
-    async with database("sqlite") as db:
+    async with database() as db:
         ids = await fill(db, doctors)
-        clock = FixedClock(T0)
-        schedule = ScheduleService(db, clock)
+        schedule = services(db, FixedClock(T0)).schedule
         rng = random.Random(1)
 
         async def dates() -> None:
@@ -59,12 +58,15 @@ async def measure(doctors: int) -> tuple[float, float]:
         return await timed(dates, REPEAT), await timed(times, REPEAT)
 
 
-async def run() -> list[str]:
+async def run() -> Outcome:
     small_dates, small_times = await measure(10)
     big_dates, big_times = await measure(1_000)
-    return [
+    ratios = (big_dates / small_dates, big_times / small_times)
+    ok = max(ratios) <= LIMIT
+    return Outcome([
         figure("scale: free dates, 1,000 doctors / 1M slots", big_dates * 1e3, "ms",
                "10 doctors / 10k slots", small_dates * 1e3),
         figure("scale: a day's times, 1,000 doctors / 1M slots", big_times * 1e3, "ms",
                "10 doctors / 10k slots", small_times * 1e3),
-    ]
+    ], f"scale: 1M slots vs 10k, ×{ratios[0]:.2f} (dates) and ×{ratios[1]:.2f} (times), limit ×{LIMIT:.0f} — "
+       f"{'OK' if ok else 'FAIL'}", ok)
