@@ -44,6 +44,12 @@ async def menu(message: Message, identity: Identity, state: FSMContext, consent_
     await show_entry(message, identity, consent_text, esia_enabled)
 
 
+@router.message(Command("id"))
+async def telegram_id(message: Message, identity: Identity) -> None:
+    """Whoever sets the bot up needs their own id for MODERATOR_IDS / OPERATOR_IDS."""
+    await message.answer(common.your_telegram_id(identity.telegram_id))
+
+
 @router.message(Command("help"))
 @router.message(F.text == common.BTN_HELP)
 async def help_(message: Message) -> None:

@@ -1,10 +1,33 @@
-"""Typed callback data. Short prefixes, ids only: every id is re-authorized by a core service."""
+"""Typed callback data. Short prefixes, ids only: every id is re-authorized by a core service.
+
+A client may send any callback data, so each field is bounded by its type and range: data that no
+button of ours could carry fails to unpack, matches no handler, and is answered as a stale button.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import AfterValidator, Field
+
+# A row id (0: none chosen yet); the databases' integer keys are 32-bit.
+Id = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Page = Annotated[int, Field(ge=0, le=999)]
+
+
+def _day(value: int) -> int:
+    """0 (no day chosen) or a real date, YYYYMMDD, of this century."""
+    if value != 0:
+        date(value // 10000, value // 100 % 100, value % 100)  # ValueError if no such day
+        if not 20000101 <= value <= 20991231:
+            raise ValueError("day out of range")
+    return value
+
+
+Day = Annotated[int, AfterValidator(_day)]
 
 
 class LoginAction(StrEnum):
@@ -30,7 +53,7 @@ class PersonAction(StrEnum):
 
 class PersonCb(CallbackData, prefix="pf"):
     action: PersonAction
-    value: str = ""
+    value: Annotated[str, Field(max_length=8)] = ""
 
 
 class CardAction(StrEnum):
@@ -44,7 +67,7 @@ class CardAction(StrEnum):
 
 class CardCb(CallbackData, prefix="cf"):
     action: CardAction
-    patient_id: int = 0
+    patient_id: Id = 0
 
 
 class ModAction(StrEnum):
@@ -55,7 +78,7 @@ class ModAction(StrEnum):
 
 class ModCb(CallbackData, prefix="md"):
     action: ModAction
-    patient_id: int
+    patient_id: Id
 
 
 class BookStep(StrEnum):
@@ -73,12 +96,12 @@ class BookCb(CallbackData, prefix="bk"):
     """Where the patient is in «Запись к врачу»; every id is checked again by the services."""
 
     step: BookStep
-    patient_id: int = 0
-    specialty_id: int = 0
-    doctor_id: int = 0
-    day: int = 0  # YYYYMMDD in the clinic's time zone
-    slot_id: int = 0
-    page: int = 0
+    patient_id: Id = 0
+    specialty_id: Id = 0
+    doctor_id: Id = 0
+    day: Day = 0  # YYYYMMDD in the clinic's time zone
+    slot_id: Id = 0
+    page: Page = 0
 
 
 class VisitAction(StrEnum):
@@ -90,10 +113,10 @@ class VisitAction(StrEnum):
 
 class VisitCb(CallbackData, prefix="vi"):
     action: VisitAction
-    appointment_id: int
-    back_doctor: int = 0  # came from the schedule view: return there
-    back_day: int = 0
-    back_patient: int = 0
+    appointment_id: Id
+    back_doctor: Id = 0  # came from the schedule view: return there
+    back_day: Day = 0
+    back_patient: Id = 0
 
 
 class QueueAction(StrEnum):
@@ -108,9 +131,9 @@ class QueueAction(StrEnum):
 
 class QueueCb(CallbackData, prefix="q"):
     action: QueueAction
-    patient_id: int = 0
-    doctor_id: int = 0
-    entry_id: int = 0
+    patient_id: Id = 0
+    doctor_id: Id = 0
+    entry_id: Id = 0
 
 
 class OfferAction(StrEnum):
@@ -122,7 +145,7 @@ class OfferAction(StrEnum):
 
 class OfferCb(CallbackData, prefix="of"):
     action: OfferAction
-    offer_id: int
+    offer_id: Id
 
 
 class RuleField(StrEnum):
@@ -133,5 +156,5 @@ class RuleField(StrEnum):
 
 class RulesCb(CallbackData, prefix="ru"):
     field: RuleField
-    organization_id: int = 0
+    organization_id: Id = 0
     enable: bool = False

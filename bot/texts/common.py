@@ -78,3 +78,9 @@ def deadline(at: datetime, timezone: str) -> str:
 
 def birth(value: date) -> str:
     return f"{value:%d.%m.%Y}"
+
+
+def your_telegram_id(telegram_id: int) -> str:
+    return (f"Ваш Telegram ID: <code>{telegram_id}</code>.\n"
+            "Администратор бота указывает его в настройках MODERATOR_IDS или OPERATOR_IDS, "
+            "чтобы открыть вам модерацию или правила системы.")
