@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
-from tests.e2e.harness import ROOT
+from tests.e2e.harness import ROOT, terminate
 from tests.fake_telegram.server import FakeTelegramServer
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -48,14 +47,8 @@ class Child:
         return int(Path(f"/proc/{self.proc.pid}/schedstat").read_text().split()[1]) / 1e9
 
     async def stop(self, timeout: float = 15.0) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+        if self.proc is not None:
+            await terminate(self.proc, timeout)
 
     def log_tail(self, lines: int = 30) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

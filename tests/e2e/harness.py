@@ -40,6 +40,18 @@ def next_moment(weekday: int, at: day_time, after: datetime) -> datetime:
     return moment if moment > after else moment + timedelta(days=7)
 
 
+async def terminate(proc: asyncio.subprocess.Process, timeout: float = 15.0) -> None:
+    """SIGTERM, as a service manager stops the bot; SIGKILL if it has not exited within ``timeout``."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -121,14 +133,8 @@ class BotProcess:
             await asyncio.sleep(0.05)
 
     async def stop(self, timeout: float = 15.0) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+        if self.proc is not None:
+            await terminate(self.proc, timeout)
 
     async def restart(self, extra_env: dict[str, str] | None = None) -> None:
         await self.stop()
