@@ -15,6 +15,7 @@ from core.errors import AlreadyQueued, FreeTimeExists, NotFound, OfferGone, OneP
 from core.identity import Identity
 from core.notify import Kind
 from core.rules import RuleDefaults
+from core.visits import VisitsService
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Appointment, Doctor, Offer, OutboxMessage, Slot
@@ -123,7 +124,7 @@ async def test_decline_passes_the_slot_on_and_keeps_the_place(db: Database, cloc
     first = await pending_offer(db)
     assert first is not None
     outcome = await waitlist.decline(anna, first.id)
-    assert (outcome.entry_closed, outcome.offers_left) == (False, 2)
+    assert (outcome.entry_closed, outcome.offers_left, outcome.position) == (False, 2, 1)
     second = await pending_offer(db)
     assert second is not None and second.entry_id != anna_entry.entry_id
     async with db.read() as uow:
@@ -133,7 +134,8 @@ async def test_decline_passes_the_slot_on_and_keeps_the_place(db: Database, cloc
 
 
 async def test_three_declines_remove_from_queue(db: Database, clock: FixedClock) -> None:
-    """R13: after the third used offer the entry is closed and the patient is told why."""
+    """R13: after the third declined offer the entry is closed; the patient is told why on the screen they
+    pressed (``Outcome``), not a second time by a message."""
     (doctor,), _, _, _ = await booked_doctor(db, clock)
     waitlist, _ = services(db, clock)
     anna, (anna_p,) = await factories.account(db, 1, clock.now())
@@ -145,10 +147,30 @@ async def test_three_declines_remove_from_queue(db: Database, clock: FixedClock)
         offer = await pending_offer(db)
         assert offer is not None
         outcome = await waitlist.decline(anna, offer.id)
-    assert outcome.entry_closed
+    assert outcome.entry_closed and outcome.position is None
     async with db.read() as uow:
         assert (await uow.waitlist.entry(joined.entry_id)).status == WaitlistStatus.EXHAUSTED  # type: ignore[union-attr]
+    assert await outbox_kinds(db, 1) == [Kind.OFFER] * 3
+
+
+async def test_a_third_expired_offer_is_told_by_a_message(db: Database, clock: FixedClock) -> None:
+    """R13, R15: nobody pressed anything, so a message says the patient left the queue, once; the first
+    two lapses say the place kept."""
+    (doctor,), _, _, _ = await booked_doctor(db, clock)
+    waitlist, _ = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    joined = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    for day in range(3):
+        await factories.slots(db, doctor, clock.now() + timedelta(days=4 + day), 1)
+        assert await waitlist.reconcile() == 1
+        clock.advance(timedelta(minutes=121))
+        assert await waitlist.expire_due() == 1
+    async with db.read() as uow:
+        assert (await uow.waitlist.entry(joined.entry_id)).status == WaitlistStatus.EXHAUSTED  # type: ignore[union-attr]
+        payloads = list(await uow.session.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == Kind.OFFER_LAPSED).order_by(OutboxMessage.id)))
     assert (await outbox_kinds(db, 1)).count(Kind.QUEUE_EXHAUSTED) == 1
+    assert [(p["offers_left"], p["position"]) for p in payloads] == [(2, 1), (1, 1)]
 
 
 async def test_expired_offer_counts_and_moves_on(db: Database, clock: FixedClock) -> None:
@@ -240,3 +262,19 @@ async def test_blocked_bot_moves_the_offer_on_without_using_an_attempt(db: Datab
     async with db.read() as uow:
         entry = await uow.waitlist.entry(anna_entry.entry_id)
         assert entry is not None and entry.status == WaitlistStatus.WAITING and entry.offers_used == 0
+
+
+async def test_the_card_file_shows_the_place_in_the_queue(db: Database, clock: FixedClock) -> None:
+    """R12, R14: each queue entry of the card file says where the person stands, as joining did."""
+    (doctor,), _, _, _ = await booked_doctor(db, clock)
+    waitlist, _ = services(db, clock)
+    visits = VisitsService(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    joined = await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=True)
+    card = await visits.of_person(olga, olga_p.id)
+    assert joined.position == 2
+    assert [(q.entry_id, q.position) for q in card.queue] == [(joined.entry_id, 2)]
+    assert (await visits.of_person(anna, anna_p.id)).queue[0].position == 1
