@@ -261,11 +261,22 @@ class WaitlistService:
             await uow.commit()
         return made
 
+    async def reachable_again(self, account_id: int, limit: int = 50) -> int:
+        """The account's chat takes messages again (its user wrote after a 403): the free time its
+        waiting entries were skipped for is offered now, each slot to whoever is first in line."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            slot_ids = await uow.waitlist.free_slots_wanted(now + MIN_HOLD, now + self.horizon, limit,
+                                                            account_id=account_id)
+            made = await offer_freed_slots(uow, slot_ids, now, self.defaults)
+            await uow.commit()
+        return made
+
     async def chat_unreachable(self, chat_id: int) -> None:
         """403 from Telegram: the patient cannot see offers, so pending ones move on at once.
 
         The attempt is not counted: the patient did not decline. The entry waits, skipped by
-        matching until the patient talks to the bot again.
+        matching until the patient talks to the bot again (``reachable_again``).
         """
         now = self.clock.now()
         async with self.db.write() as uow:

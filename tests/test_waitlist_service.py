@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.access import AccessService
 from core.booking import BookingService
 from core.clock import FixedClock
 from core.enums import OfferStatus, SlotStatus, WaitlistStatus
@@ -278,3 +279,50 @@ async def test_the_card_file_shows_the_place_in_the_queue(db: Database, clock: F
     assert joined.position == 2
     assert [(q.entry_id, q.position) for q in card.queue] == [(joined.entry_id, 2)]
     assert (await visits.of_person(anna, anna_p.id)).queue[0].position == 1
+
+
+async def blocked_then_freed(db: Database, clock: FixedClock) -> tuple[WaitlistService, Identity, int, Slot]:
+    """Anna queues, her chat answers 403 on the offer of a cancelled time; nobody else queues, so the
+    time stays free. Returns the waitlist, Anna, her entry and the freed slot."""
+    (doctor,), booker, appointment_id, slot = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    joined = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    async with db.write() as uow:
+        await uow.login.mark_unreachable(1, clock.now())
+        await uow.commit()
+    await waitlist.chat_unreachable(1)
+    assert await pending_offer(db) is None
+    return waitlist, anna, joined.entry_id, slot
+
+
+async def test_a_patient_who_writes_again_after_a_403_gets_the_time_at_once(db: Database, clock: FixedClock) -> None:
+    """R10: any update from a user whose chat answered 403 makes them reachable again, and the free time
+    their entry was skipped for (or never saw: the void offer) is offered on that very update."""
+    waitlist, anna, entry_id, slot = await blocked_then_freed(db, clock)
+    access = AccessService(db, clock, factories.STAFF, factories.CONSENT, on_reachable_again=waitlist.reachable_again)
+    identity = await access.identify(1, 1)
+
+    assert identity.account_id == anna.account_id
+    offer = await pending_offer(db)
+    assert offer is not None and (offer.entry_id, offer.slot_id) == (entry_id, slot.id)
+    assert await outbox_kinds(db, 1) == [Kind.OFFER, Kind.OFFER]  # the first met the 403
+    async with db.read() as uow:
+        user = await uow.login.user(1)
+        assert user is not None and user.unreachable_at is None
+    await access.identify(1, 1)  # the flag is clear: nothing more happens
+    assert await outbox_kinds(db, 1) == [Kind.OFFER, Kind.OFFER]
+
+
+async def test_a_user_without_consent_is_reachable_again_but_nothing_is_offered(db: Database,
+                                                                                clock: FixedClock) -> None:
+    """Nothing of an account is processed without consent to the policy in force (152-FZ)."""
+    waitlist, _, _, _ = await blocked_then_freed(db, clock)
+    access = AccessService(db, clock, factories.STAFF, "a-newer-policy", on_reachable_again=waitlist.reachable_again)
+    identity = await access.identify(1, 1)
+    assert identity.account_id is None
+    assert await pending_offer(db) is None
+    async with db.read() as uow:
+        user = await uow.login.user(1)
+        assert user is not None and user.unreachable_at is None
