@@ -90,11 +90,13 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
+    waitlist = WaitlistService(db, clock, horizon, defaults)
     return Container(
         db=db,
         clock=clock,
         staff=staff,
-        access=AccessService(db, clock, staff, settings.consent_policy_version),
+        access=AccessService(db, clock, staff, settings.consent_policy_version,
+                             on_reachable_again=waitlist.reachable_again),
         email_login=EmailLogin(db, clock, email_sender or email_sender_from(settings), secret, policy),
         esia_login=EsiaLogin(db, clock, provider) if provider is not None else None,
         cardfile=CardFileService(db, clock, staff),
@@ -104,7 +106,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         booking=BookingService(db, clock, horizon, defaults),
         visits=VisitsService(db, clock, defaults),
         rules=RulesService(db, clock, defaults),
-        waitlist=WaitlistService(db, clock, horizon, defaults),
+        waitlist=waitlist,
         reminders=ReminderService(db, clock, day_before=settings.reminder_day_before,
                                   hours_before=settings.reminder_hours_before),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),

@@ -7,6 +7,8 @@ holds here on the next one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from core.clock import Clock
 from core.enums import ModerationStatus
 from core.errors import NotFound, PersonNotConfirmed
@@ -14,6 +16,10 @@ from core.identity import Identity, Staff
 from storage.db import Database
 from storage.models import Patient, TelegramUser
 from storage.uow import UnitOfWork
+
+# Called with the account of a user whose chat had answered 403 and who wrote again: the waitlist
+# offers their entries the free time they were skipped for (a hook: the waitlist depends on this module).
+ReachableAgain = Callable[[int], Awaitable[object]]
 
 
 async def own_person(uow: UnitOfWork, account_id: int, patient_id: int, *, lock: bool = False) -> Patient:
@@ -32,17 +38,24 @@ def ensure_may_act(patient: Patient) -> None:
 
 
 class AccessService:
-    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str) -> None:
+    def __init__(self, db: Database, clock: Clock, staff: Staff, consent_version: str,
+                 on_reachable_again: ReachableAgain | None = None) -> None:
         self.db = db
         self.clock = clock
         self.staff = staff
         self.consent_version = consent_version
+        self.on_reachable_again = on_reachable_again
 
     async def identify(self, telegram_id: int, chat_id: int) -> Identity:
+        """Who sent this update. Any update proves the chat takes messages again after a 403: only
+        then, rarely, is there a write."""
         async with self.db.read() as uow:
             found = await uow.login.who_is(telegram_id)
-        consent, account_id, method = found if found is not None else (None, None, None)
+        consent, account_id, method, unreachable = found if found is not None else (None, None, None, False)
         consented = consent == self.consent_version
+        cleared = unreachable and await self._reachable_again(telegram_id)
+        if cleared and consented and account_id is not None and self.on_reachable_again is not None:
+            await self.on_reachable_again(account_id)
         return Identity(
             telegram_id=telegram_id,
             chat_id=chat_id,
@@ -52,6 +65,14 @@ class AccessService:
             auth_method=method,
             roles=self.staff.roles_of(telegram_id),
         )
+
+    async def _reachable_again(self, telegram_id: int) -> bool:
+        async with self.db.write() as uow:
+            cleared = await uow.login.mark_reachable(telegram_id)
+            if cleared:
+                uow.audit.record(self.clock.now(), "chat.reachable_again", actor=telegram_id)
+            await uow.commit()
+        return cleared
 
     async def give_consent(self, telegram_id: int, chat_id: int) -> None:
         now = self.clock.now()

@@ -39,6 +39,7 @@ class AppointmentView:
     status: AppointmentStatus
     made_here: bool  # made under the viewing account (R16)
     cancel_deadline: datetime | None  # None: this account may not cancel it
+    ends_at: datetime | None = None  # the slot's end, where the slot was read: the visit's length
 
     def cancellable(self, now: datetime) -> bool:
         return (self.status == AppointmentStatus.ACTIVE and self.cancel_deadline is not None
@@ -129,6 +130,7 @@ class BookingService:
         return AppointmentView(
             appointment.id, patient.id, patient.full_name, doctor, appointment.starts_at, appointment.source,
             appointment.status, True, cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff),
+            slot.ends_at,
         )
 
     async def appointment(self, identity: Identity, appointment_id: int) -> AppointmentView:
@@ -138,10 +140,12 @@ class BookingService:
             patient = await uow.patients.get(appointment.patient_id) if appointment.patient_id else None
             rules = await current(uow, self.rule_defaults)
             doctor = await doctor_in(uow, appointment.doctor_id)
+            slot = await uow.slots.get(appointment.slot_id)
         return AppointmentView(
             appointment.id, appointment.patient_id, patient.full_name if patient else None, doctor,
             appointment.starts_at, appointment.source, appointment.status, True,
             cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff),
+            slot.ends_at if slot is not None else None,
         )
 
     async def cancel(self, identity: Identity, appointment_id: int) -> AppointmentView:

@@ -34,6 +34,7 @@ class QueueView:
     doctor: DoctorInfo | None  # None: any doctor of the specialty (R9)
     offers_used: int
     offer: PendingOffer | None  # R11: «Подтвердить» shows on the row while this is set
+    position: int  # the place in the queue, as told on joining (R12)
 
 
 @dataclass
@@ -59,7 +60,9 @@ class VisitsService:
             visible = scope(account_id, identity.auth_method, people)
             appointments = await uow.appointments.visible(account_id, visible.patient_ids, visible.owner_identity)
             rules = await current(uow, self.rule_defaults)
-            entries = await uow.waitlist.open_for_patients(visible.patient_ids)
+            entries = [e for e in await uow.waitlist.open_for_patients(visible.patient_ids)
+                       if e.account_id == account_id]
+            positions = {e.id: await uow.waitlist.position(e) for e in entries}  # a card file holds a few
             offers = await uow.waitlist.pending_offers_of_entries([e.id for e in entries])
             slots = await uow.slots.by_ids([o.slot_id for o in offers])  # one query, not one per offer
             doctors = await doctors_in(uow, {a.doctor_id for a in appointments} | {s.doctor_id for s in slots.values()}
@@ -84,7 +87,7 @@ class VisitsService:
         offer_of = {o.entry_id: o for o in offers}
         for e in entries:
             card = cards.get(e.patient_id)
-            if card is None or e.account_id != account_id:
+            if card is None:
                 continue
             pending = None
             offer = offer_of.get(e.id)
@@ -93,7 +96,8 @@ class VisitsService:
                 pending = PendingOffer(offer.id, slot.starts_at, offer.expires_at, doctors[slot.doctor_id])
             card.queue.append(QueueView(
                 e.id, specialties[e.specialty_id], orgs[e.organization_id],
-                doctors.get(e.doctor_id) if e.doctor_id is not None else None, e.offers_used, pending))
+                doctors.get(e.doctor_id) if e.doctor_id is not None else None, e.offers_used, pending,
+                positions[e.id]))
         for card in cards.values():
             card.past.reverse()  # the most recent visit first
         return list(cards.values())

@@ -54,6 +54,7 @@ class Outcome:
 
     entry_closed: bool
     offers_left: int
+    position: int | None  # the place kept in the queue (R12); None once out of it
 
 
 async def offer_freed_slots(uow: UnitOfWork, slot_ids: Sequence[int], now: datetime,
@@ -103,21 +104,26 @@ async def release_held(uow: UnitOfWork, slot_id: int, now: datetime, defaults: R
 
 async def _close_offer(uow: UnitOfWork, offer: Offer, status: OfferStatus, now: datetime,
                        defaults: RuleDefaults) -> Outcome:
-    """Decline or expiry (R12, R13, R15): one attempt used; back in the queue in place, or out after three."""
+    """Decline or expiry (R12, R13, R15): one attempt used; back in the queue in place, or out after three.
+
+    A decline is answered on the patient's own screen; only an expiry, which nobody pressed, is
+    told by a message.
+    """
     entry = await uow.waitlist.entry(offer.entry_id)
     assert entry is not None
     used = entry.offers_used + 1
     closed = used >= MAX_OFFERS
     await uow.waitlist.set_status(entry.id, WaitlistStatus.EXHAUSTED if closed else WaitlistStatus.WAITING,
                                   expected=[WaitlistStatus.OFFERED], now=now, used_offer=True)
-    kind = notify.Kind.QUEUE_EXHAUSTED if closed else notify.Kind.OFFER_LAPSED
-    if closed or status == OfferStatus.EXPIRED:
+    position = None if closed else await uow.waitlist.position(entry)
+    if status == OfferStatus.EXPIRED:
+        kind = notify.Kind.QUEUE_EXHAUSTED if closed else notify.Kind.OFFER_LAPSED
         await notify.to_account(uow, entry.account_id, kind, {
             "patient_id": entry.patient_id, "reason": status.value, "offers_left": MAX_OFFERS - used,
-            "doctor_id": entry.doctor_id, "specialty_id": entry.specialty_id,
+            "position": position, "doctor_id": entry.doctor_id, "specialty_id": entry.specialty_id,
         }, now)
     await release_held(uow, offer.slot_id, now, defaults)
-    return Outcome(closed, max(0, MAX_OFFERS - used))
+    return Outcome(closed, max(0, MAX_OFFERS - used), position)
 
 
 class WaitlistService:
@@ -255,11 +261,22 @@ class WaitlistService:
             await uow.commit()
         return made
 
+    async def reachable_again(self, account_id: int, limit: int = 50) -> int:
+        """The account's chat takes messages again (its user wrote after a 403): the free time its
+        waiting entries were skipped for is offered now, each slot to whoever is first in line."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            slot_ids = await uow.waitlist.free_slots_wanted(now + MIN_HOLD, now + self.horizon, limit,
+                                                            account_id=account_id)
+            made = await offer_freed_slots(uow, slot_ids, now, self.defaults)
+            await uow.commit()
+        return made
+
     async def chat_unreachable(self, chat_id: int) -> None:
         """403 from Telegram: the patient cannot see offers, so pending ones move on at once.
 
         The attempt is not counted: the patient did not decline. The entry waits, skipped by
-        matching until the patient talks to the bot again.
+        matching until the patient talks to the bot again (``reachable_again``).
         """
         now = self.clock.now()
         async with self.db.write() as uow:

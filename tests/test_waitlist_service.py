@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.access import AccessService
 from core.booking import BookingService
 from core.clock import FixedClock
 from core.enums import OfferStatus, SlotStatus, WaitlistStatus
@@ -15,6 +16,7 @@ from core.errors import AlreadyQueued, FreeTimeExists, NotFound, OfferGone, OneP
 from core.identity import Identity
 from core.notify import Kind
 from core.rules import RuleDefaults
+from core.visits import VisitsService
 from core.waitlist import WaitlistService
 from storage.db import Database
 from storage.models import Appointment, Doctor, Offer, OutboxMessage, Slot
@@ -123,7 +125,7 @@ async def test_decline_passes_the_slot_on_and_keeps_the_place(db: Database, cloc
     first = await pending_offer(db)
     assert first is not None
     outcome = await waitlist.decline(anna, first.id)
-    assert (outcome.entry_closed, outcome.offers_left) == (False, 2)
+    assert (outcome.entry_closed, outcome.offers_left, outcome.position) == (False, 2, 1)
     second = await pending_offer(db)
     assert second is not None and second.entry_id != anna_entry.entry_id
     async with db.read() as uow:
@@ -133,7 +135,8 @@ async def test_decline_passes_the_slot_on_and_keeps_the_place(db: Database, cloc
 
 
 async def test_three_declines_remove_from_queue(db: Database, clock: FixedClock) -> None:
-    """R13: after the third used offer the entry is closed and the patient is told why."""
+    """R13: after the third declined offer the entry is closed; the patient is told why on the screen they
+    pressed (``Outcome``), not a second time by a message."""
     (doctor,), _, _, _ = await booked_doctor(db, clock)
     waitlist, _ = services(db, clock)
     anna, (anna_p,) = await factories.account(db, 1, clock.now())
@@ -145,10 +148,30 @@ async def test_three_declines_remove_from_queue(db: Database, clock: FixedClock)
         offer = await pending_offer(db)
         assert offer is not None
         outcome = await waitlist.decline(anna, offer.id)
-    assert outcome.entry_closed
+    assert outcome.entry_closed and outcome.position is None
     async with db.read() as uow:
         assert (await uow.waitlist.entry(joined.entry_id)).status == WaitlistStatus.EXHAUSTED  # type: ignore[union-attr]
+    assert await outbox_kinds(db, 1) == [Kind.OFFER] * 3
+
+
+async def test_a_third_expired_offer_is_told_by_a_message(db: Database, clock: FixedClock) -> None:
+    """R13, R15: nobody pressed anything, so a message says the patient left the queue, once; the first
+    two lapses say the place kept."""
+    (doctor,), _, _, _ = await booked_doctor(db, clock)
+    waitlist, _ = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    joined = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    for day in range(3):
+        await factories.slots(db, doctor, clock.now() + timedelta(days=4 + day), 1)
+        assert await waitlist.reconcile() == 1
+        clock.advance(timedelta(minutes=121))
+        assert await waitlist.expire_due() == 1
+    async with db.read() as uow:
+        assert (await uow.waitlist.entry(joined.entry_id)).status == WaitlistStatus.EXHAUSTED  # type: ignore[union-attr]
+        payloads = list(await uow.session.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == Kind.OFFER_LAPSED).order_by(OutboxMessage.id)))
     assert (await outbox_kinds(db, 1)).count(Kind.QUEUE_EXHAUSTED) == 1
+    assert [(p["offers_left"], p["position"]) for p in payloads] == [(2, 1), (1, 1)]
 
 
 async def test_expired_offer_counts_and_moves_on(db: Database, clock: FixedClock) -> None:
@@ -240,3 +263,66 @@ async def test_blocked_bot_moves_the_offer_on_without_using_an_attempt(db: Datab
     async with db.read() as uow:
         entry = await uow.waitlist.entry(anna_entry.entry_id)
         assert entry is not None and entry.status == WaitlistStatus.WAITING and entry.offers_used == 0
+
+
+async def test_the_card_file_shows_the_place_in_the_queue(db: Database, clock: FixedClock) -> None:
+    """R12, R14: each queue entry of the card file says where the person stands, as joining did."""
+    (doctor,), _, _, _ = await booked_doctor(db, clock)
+    waitlist, _ = services(db, clock)
+    visits = VisitsService(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    olga, (olga_p,) = await factories.account(db, 2, clock.now())
+    await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    clock.advance(timedelta(seconds=1))
+    joined = await waitlist.join(olga, olga_p.id, doctor.id, any_doctor=True)
+    card = await visits.of_person(olga, olga_p.id)
+    assert joined.position == 2
+    assert [(q.entry_id, q.position) for q in card.queue] == [(joined.entry_id, 2)]
+    assert (await visits.of_person(anna, anna_p.id)).queue[0].position == 1
+
+
+async def blocked_then_freed(db: Database, clock: FixedClock) -> tuple[WaitlistService, Identity, int, Slot]:
+    """Anna queues, her chat answers 403 on the offer of a cancelled time; nobody else queues, so the
+    time stays free. Returns the waitlist, Anna, her entry and the freed slot."""
+    (doctor,), booker, appointment_id, slot = await booked_doctor(db, clock)
+    waitlist, booking = services(db, clock)
+    anna, (anna_p,) = await factories.account(db, 1, clock.now())
+    joined = await waitlist.join(anna, anna_p.id, doctor.id, any_doctor=False)
+    await booking.cancel(booker, appointment_id)
+    async with db.write() as uow:
+        await uow.login.mark_unreachable(1, clock.now())
+        await uow.commit()
+    await waitlist.chat_unreachable(1)
+    assert await pending_offer(db) is None
+    return waitlist, anna, joined.entry_id, slot
+
+
+async def test_a_patient_who_writes_again_after_a_403_gets_the_time_at_once(db: Database, clock: FixedClock) -> None:
+    """R10: any update from a user whose chat answered 403 makes them reachable again, and the free time
+    their entry was skipped for (or never saw: the void offer) is offered on that very update."""
+    waitlist, anna, entry_id, slot = await blocked_then_freed(db, clock)
+    access = AccessService(db, clock, factories.STAFF, factories.CONSENT, on_reachable_again=waitlist.reachable_again)
+    identity = await access.identify(1, 1)
+
+    assert identity.account_id == anna.account_id
+    offer = await pending_offer(db)
+    assert offer is not None and (offer.entry_id, offer.slot_id) == (entry_id, slot.id)
+    assert await outbox_kinds(db, 1) == [Kind.OFFER, Kind.OFFER]  # the first met the 403
+    async with db.read() as uow:
+        user = await uow.login.user(1)
+        assert user is not None and user.unreachable_at is None
+    await access.identify(1, 1)  # the flag is clear: nothing more happens
+    assert await outbox_kinds(db, 1) == [Kind.OFFER, Kind.OFFER]
+
+
+async def test_a_user_without_consent_is_reachable_again_but_nothing_is_offered(db: Database,
+                                                                                clock: FixedClock) -> None:
+    """Nothing of an account is processed without consent to the policy in force (152-FZ)."""
+    waitlist, _, _, _ = await blocked_then_freed(db, clock)
+    access = AccessService(db, clock, factories.STAFF, "a-newer-policy", on_reachable_again=waitlist.reachable_again)
+    identity = await access.identify(1, 1)
+    assert identity.account_id is None
+    assert await pending_offer(db) is None
+    async with db.read() as uow:
+        user = await uow.login.user(1)
+        assert user is not None and user.unreachable_at is None

@@ -1,29 +1,34 @@
 """Errors raised anywhere in a handler become a friendly answer, never a traceback.
 
 A pressed button is answered once, by aiogram's ``CallbackAnswerMiddleware`` after its handler:
-``AlertOnError`` runs inside it and turns the handler's error into that answer's alert. The error
-handlers below then log and reply to messages; they never answer a button again.
+``AlertOnError`` runs inside it and turns the handler's error into that answer's alert. An alert
+shows at most 200 characters, so a longer text goes to the chat as a message, whole, and the alert
+keeps its first clause and points to the message. The error handlers below then log and reply to
+messages; they never answer a button again.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Router
+from aiogram import BaseMiddleware, Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionMessageFilter, ExceptionTypeFilter
-from aiogram.types import ErrorEvent, TelegramObject
+from aiogram.types import CallbackQuery, ErrorEvent, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.texts.common import SOMETHING_WRONG
-from bot.texts.errors import error_text
+from bot.texts.errors import SEE_BELOW, error_text
 from core.errors import DomainError
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
 NOT_MODIFIED = "message is not modified"  # Telegram's words for an edit that changes nothing
+ALERT_LIMIT = 200  # characters Telegram shows in a button's answer; a longer one is refused
 
 
 def told(exc: Exception) -> str | None:
@@ -38,18 +43,38 @@ def told(exc: Exception) -> str | None:
 class AlertOnError(BaseMiddleware):
     """Set on buttons inside ``CallbackAnswerMiddleware``: the error of a button's handler becomes the
     alert its answer shows, unless the handler chose the answer before failing; the error goes on to
-    the error handlers."""
+    the error handlers. Whatever the answer's text, it is never cut (see ``_never_cut``)."""
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
+        answer: CallbackAnswer = data["callback_answer"]
         try:
             return await handler(event, data)
         except Exception as exc:
             text = told(exc)
-            answer: CallbackAnswer = data["callback_answer"]
             if text is not None and answer.text is None:  # what the handler had already said stands
-                answer.text, answer.show_alert = text[:200], True  # Telegram shows at most 200 characters
+                answer.text, answer.show_alert = html.unescape(text), True  # an alert shows plain text
             raise
+        finally:
+            if isinstance(event, CallbackQuery):
+                await _never_cut(data["bot"], event, answer)
+
+
+async def _never_cut(bot: Bot, query: CallbackQuery, answer: CallbackAnswer) -> None:
+    """A text too long for an alert (a refusal with the registry's phone last) is sent whole as a
+    message; the answer keeps its first clause and points to the message."""
+    if answer.answered or answer.disabled or answer.text is None or len(answer.text) <= ALERT_LIMIT:
+        return
+    # Buttons live in private chats only (IdentityMiddleware), where the chat is the user's id.
+    await bot.send_message(query.from_user.id, answer.text, parse_mode=None)
+    answer.text = short_form(answer.text)
+
+
+def short_form(text: str) -> str:
+    """«Отменить запись уже нельзя. Подробности — в сообщении ниже.»: the text up to its first stop."""
+    head = re.split(r"[.:;!?\n]", text, maxsplit=1)[0].strip()
+    short = f"{head}. {SEE_BELOW}"
+    return short if head and len(short) <= ALERT_LIMIT else SEE_BELOW
 
 
 async def _reply(event: ErrorEvent, text: str) -> None:

@@ -68,8 +68,10 @@ async def keep(query: CallbackQuery, callback_data: OfferCb, identity: Identity,
 @router.callback_query(OfferCb.filter(F.action == OfferAction.DECLINE))
 async def decline(query: CallbackQuery, callback_data: OfferCb, identity: Identity, waitlist: WaitlistService) -> None:
     outcome = await waitlist.decline(identity, callback_data.offer_id)
-    text = texts.exhausted("declined") if outcome.entry_closed else texts.declined(outcome.offers_left)
-    await message_of(query).edit_text(text)
+    if outcome.entry_closed:  # told here only: a decline sends no second message (R13)
+        await message_of(query).edit_text(texts.exhausted("declined"))
+    else:
+        await message_of(query).edit_text(texts.declined(outcome.offers_left, outcome.position))
 
 
 @router.callback_query(QueueCb.filter(F.action == QueueAction.LEAVE_ASK))

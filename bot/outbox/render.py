@@ -75,7 +75,8 @@ class OutboxRenderer:
         return Rendered(text, wait_kb.offer(offer.id))
 
     async def _offer_lapsed(self, payload: dict[str, Any]) -> Rendered:
-        return Rendered(wait_texts.lapsed(int(payload["offers_left"])))
+        position = payload.get("position")  # absent from messages queued by an older version
+        return Rendered(wait_texts.lapsed(int(payload["offers_left"]), None if position is None else int(position)))
 
     async def _queue_exhausted(self, payload: dict[str, Any]) -> Rendered:
         return Rendered(wait_texts.exhausted(str(payload["reason"])))

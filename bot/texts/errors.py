@@ -7,6 +7,8 @@ from core import errors
 from core.enums import ModerationStatus
 from core.validation import format_snils
 
+SEE_BELOW = "Подробности — в сообщении ниже."
+
 INVALID = {
     ("email", "format"): "Это не похоже на адрес электронной почты. Пример: ivanova@mail.ru",
     ("full_name", "parts"): "Напишите фамилию, имя и отчество (если есть) через пробел, например: "

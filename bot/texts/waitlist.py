@@ -39,7 +39,12 @@ def summary(doctor: DoctorInfo, any_doctor: bool, patient_name: str) -> str:
 
 
 def joined(position: int) -> str:
-    return f"✅ Вы включены в очередь. Ваше место в очереди: {position}."
+    return f"✅ Вы включены в очередь. {place(position)}"
+
+
+def place(position: int | None) -> str:
+    """The place kept in the queue (R12); nothing for a message written before places were told."""
+    return f"Ваше место в очереди: {position}." if position is not None else ""
 
 
 def offer(patient_name: str | None, doctor: DoctorInfo, starts_at: datetime, expires_at: datetime,
@@ -56,9 +61,9 @@ def offer(patient_name: str | None, doctor: DoctorInfo, starts_at: datetime, exp
     )
 
 
-def declined(offers_left: int) -> str:
+def declined(offers_left: int, position: int | None) -> str:
     return (f"Вы отказались от предложенного времени и возвращены в очередь. "
-            f"Осталось предложений: {offers_left}.")
+            f"Осталось предложений: {offers_left}. {place(position)}").rstrip()
 
 
 def exhausted(reason: str) -> str:
@@ -67,9 +72,9 @@ def exhausted(reason: str) -> str:
             "Чтобы встать в очередь снова, выберите врача в «Запись к врачу» и нажмите «Встать в очередь».")
 
 
-def lapsed(offers_left: int) -> str:
+def lapsed(offers_left: int, position: int | None) -> str:
     return ("Время на ответ истекло, предложенное время передано следующему пациенту. Вы остаётесь в очереди. "
-            f"Осталось предложений: {offers_left}.")
+            f"Осталось предложений: {offers_left}. {place(position)}").rstrip()
 
 
 def queue_line(item: QueueView) -> str:
@@ -77,7 +82,7 @@ def queue_line(item: QueueView) -> str:
         head = f"к врачу {esc(item.doctor.name)} ({esc(item.specialty.name.lower())})"
     else:
         head = f"к любому врачу: {esc(item.specialty.name.lower())}"
-    line = f"• В очереди {head}, {esc(item.org.name)}"
+    line = f"• В очереди {head}, {esc(item.org.name)} — место в очереди: {item.position}"
     if item.offer is not None:
         o = item.offer
         line += (f"\n  🔔 Предложено время: <b>{when(o.starts_at, o.doctor.org.timezone)}</b>, {esc(o.doctor.name)}. "

@@ -16,15 +16,17 @@ class LoginRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def who_is(self, telegram_id: int) -> tuple[str | None, int | None, AuthMethod | None] | None:
-        """The policy a Telegram user consented to, the account they are logged in to and how it
-        logs in; None for a user never seen. One indexed read: every update asks it."""
+    async def who_is(self, telegram_id: int) -> tuple[str | None, int | None, AuthMethod | None, bool] | None:
+        """The policy a Telegram user consented to, the account they are logged in to, how it logs in,
+        and whether their chat answered 403; None for a user never seen. One indexed read: every
+        update asks it."""
         row = (await self.session.execute(
-            select(TelegramUser.consent_version, TelegramUser.account_id, Account.auth_method)
+            select(TelegramUser.consent_version, TelegramUser.account_id, Account.auth_method,
+                   TelegramUser.unreachable_at.is_not(None))
             .outerjoin(Account, Account.id == TelegramUser.account_id)
             .where(TelegramUser.id == telegram_id)
         )).first()
-        return None if row is None else (row[0], row[1], row[2])
+        return None if row is None else (row[0], row[1], row[2], bool(row[3]))
 
     async def user(self, telegram_id: int) -> TelegramUser | None:
         return await self.session.get(TelegramUser, telegram_id)
@@ -73,6 +75,15 @@ class LoginRepo:
         await self.session.execute(
             update(TelegramUser).where(TelegramUser.chat_id == chat_id).values(unreachable_at=now)
         )
+
+    async def mark_reachable(self, telegram_id: int) -> bool:
+        """The user wrote to the bot again; True for the one update that cleared the flag."""
+        result = await self.session.execute(
+            update(TelegramUser)
+            .where(TelegramUser.id == telegram_id, TelegramUser.unreachable_at.is_not(None))
+            .values(unreachable_at=None)
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     # --- e-mail codes ---
 

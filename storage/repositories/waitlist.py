@@ -69,8 +69,12 @@ class WaitlistRepo:
     async def first_for_slot(self, slot_id: int, doctor_id: int, organization_id: int,
                              specialty_id: int) -> WaitlistEntry | None:
         """R10: the earliest waiting patient who wants this doctor (or any of the specialty there),
-        has not had this very slot offered before, and can still be reached on Telegram."""
-        already_offered = exists().where(Offer.entry_id == WaitlistEntry.id, Offer.slot_id == slot_id)
+        has not had this very slot offered before, and can still be reached on Telegram.
+
+        A void offer does not count as offered: the patient never answered it (their chat answered
+        403, or the slot left the schedule), so the time may come to them again."""
+        already_offered = exists().where(Offer.entry_id == WaitlistEntry.id, Offer.slot_id == slot_id,
+                                         Offer.status != OfferStatus.VOID)
         reachable = exists().where(TelegramUser.account_id == WaitlistEntry.account_id,
                                    TelegramUser.unreachable_at.is_(None))
         return await self.session.scalar(
@@ -160,9 +164,13 @@ class WaitlistRepo:
         )
         return list(rows)
 
-    async def free_slots_wanted(self, after: datetime, before: datetime, limit: int) -> list[int]:
-        """Free future slots that some waiting entry matches: what the reconcile job offers."""
+    async def free_slots_wanted(self, after: datetime, before: datetime, limit: int,
+                                account_id: int | None = None) -> list[int]:
+        """Free future slots that some waiting entry (of ``account_id``, if given) matches: what the
+        reconcile job offers."""
+        of_account = [] if account_id is None else [WaitlistEntry.account_id == account_id]
         wanted = exists().where(
+            *of_account,
             WaitlistEntry.status == WaitlistStatus.WAITING,
             WaitlistEntry.organization_id == Doctor.organization_id,
             WaitlistEntry.specialty_id == Doctor.specialty_id,
