@@ -13,6 +13,7 @@ from bot.keyboards.callbacks import LoginAction, LoginCb
 from bot.texts import common, login
 from core.access import AccessService
 from core.identity import Identity
+from core.privacy import PrivacyService
 
 router = Router(name=__name__)
 
@@ -77,8 +78,8 @@ async def privacy(message: Message, identity: Identity, consent_text: str) -> No
 
 
 @router.callback_query(LoginCb.filter(F.action == LoginAction.WITHDRAW))
-async def withdraw(query: CallbackQuery, identity: Identity, access: AccessService, state: FSMContext) -> None:
-    await access.withdraw_consent(identity)
+async def withdraw(query: CallbackQuery, identity: Identity, privacy: PrivacyService, state: FSMContext) -> None:
+    await privacy.withdraw_consent(identity)
     await state.clear()
     await message_of(query).answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
 
