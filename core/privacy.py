@@ -34,9 +34,7 @@ class UpcomingVisit:
     timezone: str
     starts_at: datetime
     cancel_deadline: datetime
-
-    def cancellable(self, now: datetime) -> bool:
-        return now < self.cancel_deadline
+    cancellable: bool  # before the cutoff (R17) when the list was read
 
 
 class HasUpcomingVisits(DomainError):
@@ -120,7 +118,7 @@ class PrivacyService:
             if account is None:
                 raise NotFound()
             visits = await self._upcoming(uow, account_id, now)
-            late = tuple(v for v in visits if not v.cancellable(now))
+            late = tuple(v for v in visits if not v.cancellable)
             if late:
                 raise VisitsPastCutoff(late)
             if len(visits) != visits_seen:
@@ -177,8 +175,9 @@ class PrivacyService:
             doctor, _, org, timezone = await names.doctor(a.doctor_id)
             phone = (await names.organization_of(a.doctor_id))[2]
             person = people.get(a.patient_id) if a.patient_id is not None else None
+            deadline = cancel_deadline(a.starts_at, timezone, rules.cancel_cutoff)
             visits.append(UpcomingVisit(a.id, person.full_name if person else None, doctor, org, phone, timezone,
-                                        a.starts_at, cancel_deadline(a.starts_at, timezone, rules.cancel_cutoff)))
+                                        a.starts_at, deadline, now < deadline))
         return tuple(visits)
 
     @staticmethod

@@ -13,7 +13,6 @@ from bot.keyboards.callbacks import LoginAction, LoginCb
 from bot.texts import common, login
 from core.access import AccessService
 from core.identity import Identity
-from core.privacy import PrivacyService
 
 router = Router(name=__name__)
 
@@ -67,21 +66,6 @@ async def consent_given(query: CallbackQuery, identity: Identity, access: Access
 @router.callback_query(LoginCb.filter(F.action == LoginAction.DECLINE))
 async def consent_declined(query: CallbackQuery) -> None:
     await message_of(query).answer(login.CONSENT_DECLINED)
-
-
-@router.message(Command("privacy"))
-async def privacy(message: Message, identity: Identity, consent_text: str) -> None:
-    if not identity.consented:
-        await message.answer(consent_text, reply_markup=kb.consent())
-        return
-    await message.answer(consent_text, reply_markup=kb.withdraw())
-
-
-@router.callback_query(LoginCb.filter(F.action == LoginAction.WITHDRAW))
-async def withdraw(query: CallbackQuery, identity: Identity, privacy: PrivacyService, state: FSMContext) -> None:
-    await privacy.withdraw_consent(identity)
-    await state.clear()
-    await message_of(query).answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
 
 
 @router.message(Command("logout"))
