@@ -117,6 +117,7 @@ class PrivacyService:
             account = await uow.login.account(account_id)
             if account is None:
                 raise NotFound()
+            await uow.privacy.people(account_id, lock=True)  # no booking for them slips in unlisted
             visits = await self._upcoming(uow, account_id, now)
             late = tuple(v for v in visits if not v.cancellable)
             if late:

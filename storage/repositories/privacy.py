@@ -31,10 +31,11 @@ class PrivacyRepo:
 
     # --- reading ---
 
-    async def people(self, account_id: int) -> list[Patient]:
-        """The card file, people removed from it included: their rows still hold their data."""
-        return list(await self.session.scalars(
-            select(Patient).where(Patient.account_id == account_id).order_by(Patient.is_owner.desc(), Patient.id)))
+    async def people(self, account_id: int, *, lock: bool = False) -> list[Patient]:
+        """The card file, people removed from it included: their rows still hold their data.
+        ``lock``: on PostgreSQL a booking for one of them (which locks the person) waits for us."""
+        query = select(Patient).where(Patient.account_id == account_id).order_by(Patient.is_owner.desc(), Patient.id)
+        return list(await self.session.scalars(query.with_for_update() if lock else query))
 
     async def appointments(self, account_id: int, patient_ids: Sequence[int]) -> list[Appointment]:
         """Made under the account, or for one of its people."""
