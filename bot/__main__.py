@@ -1,9 +1,10 @@
-"""``python -m bot`` runs the bot; ``python -m bot demo|migrate|import-fhir FILE`` are admin tasks."""
+"""``python -m bot`` runs the bot; ``python -m bot demo|migrate|import-fhir FILE|backup FILE`` are admin tasks."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.startup import StartupError
 from core.fhir import BundleRejected, import_bundle, read_bundle_file
 from core.fhir.demo_bundle import load_demo
 from storage import migrate
+from storage.backup import BackupRefused, backup_sqlite
 from storage.db import Database
 
 
@@ -61,6 +63,20 @@ async def _migrate(settings: Settings) -> None:
     await db.dispose()
 
 
+def _backup(settings: Settings, target: Path) -> int:
+    """Exit status: 0 written, 1 refused (PostgreSQL, no database) or not writable."""
+    try:
+        backup_sqlite(settings.database_url, target)
+    except BackupRefused as exc:
+        print(f"backup refused: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {target}")
+    return 0
+
+
 def load_settings() -> Settings:
     """Settings from the environment and ``.env``; a malformed value is one line naming the setting."""
     try:
@@ -78,6 +94,8 @@ def main() -> None:
     sub.add_parser("demo", help="load or refresh the demo clinic data")
     fhir = sub.add_parser("import-fhir", help="import a FHIR R4 bundle from a clinic system (docs/fhir-import.md)")
     fhir.add_argument("file", type=Path, help="the bundle, JSON")
+    backup = sub.add_parser("backup", help="copy the SQLite database while the bot runs (docs/operations.md)")
+    backup.add_argument("file", type=Path, help="where to write the copy")
     args = parser.parse_args()
     try:
         settings = load_settings()
@@ -88,6 +106,8 @@ def main() -> None:
             asyncio.run(_migrate(settings))
         elif args.command == "import-fhir":
             sys.exit(asyncio.run(_import_fhir(settings, args.file)))
+        elif args.command == "backup":
+            sys.exit(_backup(settings, args.file))
         else:
             asyncio.run(run(settings))  # needs BOT_TOKEN, the commands above do not
     except StartupError as exc:

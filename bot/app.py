@@ -40,6 +40,7 @@ COMMANDS = [
     BotCommand(command="help", description="Помощь"),
     BotCommand(command="logout", description="Выйти из учётной записи"),
     BotCommand(command="privacy", description="Согласие на обработку данных"),
+    BotCommand(command="mydata", description="Мои данные"),
 ]
 
 

@@ -20,6 +20,7 @@ from core.identity import Staff
 from core.login import CodePolicy, EmailLogin, EsiaLogin
 from core.moderation import ModerationService
 from core.ports import EmailSender, IdentityProvider
+from core.privacy import PrivacyService
 from core.reminders import ReminderService
 from core.rules import RuleDefaults, RulesService
 from core.schedule import ScheduleService
@@ -45,6 +46,7 @@ class Container:
     rules: RulesService
     waitlist: WaitlistService
     reminders: ReminderService
+    privacy: PrivacyService
     consent_text: str
     esia_enabled: bool
 
@@ -109,6 +111,7 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         waitlist=waitlist,
         reminders=ReminderService(db, clock, day_before=settings.reminder_day_before,
                                   hours_before=settings.reminder_hours_before),
+        privacy=PrivacyService(db, clock, defaults),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),
         esia_enabled=provider is not None,
     )

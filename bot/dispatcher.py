@@ -17,6 +17,7 @@ from bot.handlers import (
     moderation,
     operator,
     person_form,
+    privacy,
     start,
     visits,
     waitlist,
@@ -33,6 +34,7 @@ def build_dispatcher(container: Container, storage: BaseStorage | None = None) -
     dp.include_routers(
         errors.router,
         start.router,
+        privacy.router,
         moderation.router,
         cardfile.router,
         booking.router,

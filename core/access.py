@@ -90,17 +90,6 @@ class AccessService:
             uow.audit.record(now, "consent.given", actor=telegram_id, details={"version": self.consent_version})
             await uow.commit()
 
-    async def withdraw_consent(self, identity: Identity) -> None:
-        """Withdrawing consent also logs out: nothing more is processed for this user."""
-        now = self.clock.now()
-        async with self.db.write() as uow:
-            user = await uow.login.user(identity.telegram_id)
-            if user is not None:
-                user.consent_version, user.consent_at, user.account_id = None, None, None
-                uow.audit.record(now, "consent.withdrawn", actor=identity.telegram_id,
-                                 account_id=identity.account_id)
-                await uow.commit()
-
     async def logout(self, identity: Identity) -> bool:
         now = self.clock.now()
         async with self.db.write() as uow:

@@ -10,6 +10,7 @@ from storage.repositories.conversations import ConversationRepo
 from storage.repositories.login import LoginRepo
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.patients import PatientRepo
+from storage.repositories.privacy import PrivacyRepo
 from storage.repositories.rules import RuleRepo
 from storage.repositories.schedule import AppointmentRepo, SlotRepo
 from storage.repositories.sync import SyncRepo
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.audit = AuditRepo(session)
         self.sync = SyncRepo(session)  # bulk look-ups of the clinic-data import
         self.conversations = ConversationRepo(session)
+        self.privacy = PrivacyRepo(session)  # one account's data, read whole or erased
         self.committed = False
 
     async def commit(self) -> None:

@@ -113,5 +113,5 @@ async def test_a_log_out_or_withdrawn_consent_elsewhere_holds_here_at_once(
     assert who.consented and who.account_id is not None
     assert await there.access.logout(who)
     assert (await here.access.identify(7, 7)).account_id is None
-    await there.access.withdraw_consent(who)
+    await there.privacy.withdraw_consent(who)
     assert not (await here.access.identify(7, 7)).consented

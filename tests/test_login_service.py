@@ -29,6 +29,7 @@ from core.errors import (
 from core.identity import Identity
 from core.login import EmailLogin, EsiaLogin, LoginResult
 from core.ports import EsiaPerson
+from core.privacy import PrivacyService
 from storage.db import Database
 from storage.models import Account, AuditEntry, EsiaLoginState, LoginCode, Patient, TelegramUser
 from tests import factories
@@ -390,7 +391,7 @@ async def test_consent_comes_first_a_new_text_pauses_and_withdrawing_ends(portal
         account = await uow.login.account(result.account_id)
     assert account is not None and account.consent_version == "test-2"
 
-    await newer.withdraw_consent(me)
+    await PrivacyService(portal.db, portal.clock).withdraw_consent(me)
     for version in (newer, portal.access):
         after = await version.identify(7, 7)
         assert (after.consented, after.account_id) == (False, None)
@@ -410,7 +411,7 @@ async def test_the_audit_log_records_who_did_what_but_no_personal_data(portal: P
     email_result = await portal.email.verify(identity, code)
     await portal.access.logout(await portal.who(7))
     _, esia_result = await portal.esia.complete(await portal.esia_state(await portal.who(7)), "code-1")
-    await portal.access.withdraw_consent(await portal.who(7))
+    await PrivacyService(portal.db, portal.clock).withdraw_consent(await portal.who(7))
 
     async with portal.db.read() as uow:
         rows = list(await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))

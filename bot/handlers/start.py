@@ -68,21 +68,6 @@ async def consent_declined(query: CallbackQuery) -> None:
     await message_of(query).answer(login.CONSENT_DECLINED)
 
 
-@router.message(Command("privacy"))
-async def privacy(message: Message, identity: Identity, consent_text: str) -> None:
-    if not identity.consented:
-        await message.answer(consent_text, reply_markup=kb.consent())
-        return
-    await message.answer(consent_text, reply_markup=kb.withdraw())
-
-
-@router.callback_query(LoginCb.filter(F.action == LoginAction.WITHDRAW))
-async def withdraw(query: CallbackQuery, identity: Identity, access: AccessService, state: FSMContext) -> None:
-    await access.withdraw_consent(identity)
-    await state.clear()
-    await message_of(query).answer(login.CONSENT_WITHDRAWN, reply_markup=kb.no_menu())
-
-
 @router.message(Command("logout"))
 async def logout(message: Message, identity: Identity, access: AccessService, state: FSMContext) -> None:
     await state.clear()

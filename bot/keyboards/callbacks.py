@@ -158,3 +158,15 @@ class RulesCb(CallbackData, prefix="ru"):
     field: RuleField
     organization_id: Id = 0
     enable: bool = False
+
+
+class PrivacyAction(StrEnum):
+    DATA = "d"  # «Мои данные»
+    DELETE_ASK = "x"
+    DELETE = "xx"
+    KEEP = "k"
+
+
+class PrivacyCb(CallbackData, prefix="pv"):
+    action: PrivacyAction
+    visits: Page = 0  # the upcoming visits the patient saw listed and agreed to cancel

@@ -51,11 +51,5 @@ def main_menu(identity: Identity) -> ReplyKeyboardMarkup:
     return builder.as_markup(resize_keyboard=True, is_persistent=True)
 
 
-def withdraw() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=login.BTN_WITHDRAW, callback_data=LoginCb(action=LoginAction.WITHDRAW))
-    return builder.as_markup()
-
-
 def no_menu() -> ReplyKeyboardRemove:
     return ReplyKeyboardRemove()
