@@ -12,7 +12,6 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -49,11 +48,12 @@ BOOKING_HANDLERS = frozenset({"booking.confirm", "waitlist.confirm"})
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-def handler_name(handler: HandlerObject | None) -> str:
-    """``module.function`` of a handler in bot.handlers, e.g. ``booking.confirm``."""
-    if handler is None:
+def handler_name(handler: Any) -> str:
+    """``module.function`` of a handler in bot.handlers, e.g. ``booking.confirm`` (``handler`` is the
+    middleware data's HandlerObject)."""
+    callback = getattr(handler, "callback", None)
+    if callback is None:
         return "none"
-    callback = handler.callback
     module = getattr(callback, "__module__", "") or ""
     return f"{module.rsplit('.', 1)[-1]}.{getattr(callback, '__qualname__', type(callback).__name__)}"
 
