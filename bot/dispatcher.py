@@ -33,7 +33,11 @@ def build_dispatcher(container: Container, storage: BaseStorage | None = None, *
     ``isolation``: per-chat ordering across instances (Redis); ``act_once``: a redelivered update acts once."""
     dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=isolation, **container.workflow_data())
     if act_once is not None:
-        dp.update.outer_middleware(act_once)  # first: a redelivery costs nothing more
+        # Before the FSM's middleware, which waits for the chat's lock: a redelivery costs nothing
+        # more, and an update waiting for its chat is already in flight (the drain waits for it).
+        dp.update.outer_middleware.unregister(dp.fsm)
+        dp.update.outer_middleware(act_once)
+        dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(IdentityMiddleware(container.access))
     measure(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())  # every button press answered once

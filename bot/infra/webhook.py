@@ -46,6 +46,8 @@ class WebhookEndpoint:
         task.add_done_callback(self.tasks.discard)
         # Not cancelled with the request: a handler that outlives the bound finishes in the background.
         done, _ = await asyncio.wait({task}, timeout=self.answer_within)
+        if task.cancelled():
+            return web.Response(status=503, text="cut off by the drain")  # Telegram delivers it again
         if not done:
             log.warning("update %s takes longer than %.0f s: answered, still handled", update.update_id,
                         self.answer_within)
