@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench setup dev-setup demo
+.PHONY: run test lint bench setup dev-setup demo cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ dev-setup: $(VENV)/.installed-dev
 
 run: setup .env
 	$(BIN)/python -m bot
+
+# N webhook instances on ports 8081.. against .env's PostgreSQL and Redis (docs/deployment.md).
+N ?= 2
+cluster: setup .env
+	PYTHON=$(BIN)/python scripts/cluster.sh $(N)
 
 demo: setup
 	$(BIN)/python -m bot demo

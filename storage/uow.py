@@ -14,6 +14,7 @@ from storage.repositories.privacy import PrivacyRepo
 from storage.repositories.rules import RuleRepo
 from storage.repositories.schedule import AppointmentRepo, SlotRepo
 from storage.repositories.sync import SyncRepo
+from storage.repositories.updates import ProcessedUpdateRepo
 from storage.repositories.waitlist import WaitlistRepo
 
 
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.sync = SyncRepo(session)  # bulk look-ups of the clinic-data import
         self.conversations = ConversationRepo(session)
         self.privacy = PrivacyRepo(session)  # one account's data, read whole or erased
+        self.updates = ProcessedUpdateRepo(session)
         self.committed = False
 
     async def commit(self) -> None:
