@@ -190,6 +190,31 @@ async def test_failures_explain_what_the_bot_said(server: FakeTelegramServer, po
         await anna.press_raw("forged:2", timeout=0.3)
 
 
+async def test_many_users_wait_on_their_own_chat_and_see_when_the_bot_answered(
+    server: FakeTelegramServer, polling: Dispatcher
+) -> None:
+    """Load generators press without waiting and wake only for their own chat; each bot message
+    and callback answer carries the moment it reached the fake API."""
+    anna, boris = server.user(USER_ID, "Анна"), server.user(USER_ID + 1, "Борис")
+    await anna.send("/start")
+    greeting = await anna.expect("Привет")
+    await boris.send("/start")
+    await boris.expect("Привет")
+
+    boris_woke = asyncio.create_task(boris.changed.wait(1.0))
+    pressed = time.monotonic()
+    query = anna.click(greeting.all_buttons()[0]["callback_data"], greeting)
+    assert query.answer is None  # returned at once, before the bot saw the update
+    assert await anna.changed.wait_until(
+        lambda: query.answer is not None and any("Вы нажали" in e.text for e in anna.events_since_last_action()),
+        2.0,
+    )
+    edit = next(e for e in anna.events_since_last_action() if "Вы нажали" in e.text)
+    assert query.answered_at is not None and pressed < query.answered_at <= time.monotonic()
+    assert pressed < edit.at <= time.monotonic()
+    assert not await boris_woke  # nothing happened in Борис's chat
+
+
 # ---- strictness --------------------------------------------------------------------------
 
 

@@ -173,6 +173,7 @@ class ChatEvent:
     message: BotMessage
     text: str
     buttons: list[list[str]]
+    at: float  # time.monotonic() when the bot's call reached the fake API, for latency figures
 
     def describe(self) -> str:
         buttons = f" buttons={self.buttons}" if self.buttons else ""

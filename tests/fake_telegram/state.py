@@ -65,6 +65,9 @@ class ChatState:
     user_message_ids: set[int] = field(default_factory=set)
     events: list[ChatEvent] = field(default_factory=list)
     blocked: bool = False
+    # Fired with ``TelegramState.changed`` for this chat only: hundreds of simulated users each
+    # wait on their own chat instead of all waking on every event.
+    changed: Pulse = field(default_factory=Pulse)
 
     def new_message_id(self) -> int:
         message_id = self.next_message_id
@@ -90,6 +93,7 @@ class CallbackQueryState:
     message_id: int | None
     seq: int
     answer: CallbackAnswer | None = None
+    answered_at: float | None = None  # time.monotonic() of answerCallbackQuery
 
 
 class TelegramState:
@@ -184,12 +188,14 @@ class TelegramState:
         kind: Literal["sent", "edited", "deleted"],
         message: BotMessage,
     ) -> None:
-        event = ChatEvent(self.next_seq(), kind, message, message.text, message.buttons)
+        event = ChatEvent(self.next_seq(), kind, message, message.text, message.buttons, time.monotonic())
         chat.events.append(event)
+        chat.changed.fire()
         self.changed.fire()
 
     def record_answer(self, query: CallbackQueryState, answer: CallbackAnswer) -> None:
-        query.answer = answer
+        query.answer, query.answered_at = answer, time.monotonic()
+        self.chats[query.chat_id].changed.fire()
         self.changed.fire()
 
     def message_to_api(self, message: BotMessage) -> JsonDict:

@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .models import BotMessage, CallbackAnswer, ChatEvent, JsonDict, SentDocument
-from .state import CallbackQueryState, ChatState
+from .state import CallbackQueryState, ChatState, Pulse
 
 if TYPE_CHECKING:
     from .server import FakeTelegramServer
@@ -45,6 +45,11 @@ class ScriptedUser:
     def user(self) -> JsonDict:
         """The Telegram ``User`` object the bot sees."""
         return self._chat.user
+
+    @property
+    def changed(self) -> Pulse:
+        """Fires when the bot sends, edits or deletes a message here or answers this user's button."""
+        return self._chat.changed
 
     # ---- what the bot said ---------------------------------------------------------------
 
@@ -265,6 +270,11 @@ class ScriptedUser:
             str(button["callback_data"]), message, f"press {label!r}", timeout, require_answer
         )
 
+    def click(self, callback_data: str, message: BotMessage | None) -> CallbackQueryState:
+        """Press a button and return at once, without waiting for the bot: for load generators,
+        which wait on :attr:`changed` themselves.  The query's ``answer`` fills in later."""
+        return self._submit_callback(callback_data, message, f"click({callback_data!r})")
+
     async def _send_callback(
         self,
         data: str,
@@ -273,6 +283,20 @@ class ScriptedUser:
         timeout: float,
         require_answer: bool,
     ) -> CallbackAnswer:
+        query = self._submit_callback(data, message, action)
+        started = time.monotonic()
+        if await self._state.changed.wait_until(lambda: query.answer is not None, timeout):
+            assert query.answer is not None
+            return query.answer
+        if require_answer:
+            raise AssertionError(
+                f"{self!r}: the bot did not answer the callback query of {action} within "
+                f"{time.monotonic() - started:.1f}s (the button would spin forever).\n"
+                f"{self.describe_since_last_action()}"
+            )
+        return CallbackAnswer(query.query_id, None, False, None, None, answered=False)
+
+    def _submit_callback(self, data: str, message: BotMessage | None, action: str) -> CallbackQueryState:
         if message is not None and message.deleted:
             raise AssertionError(f"{self!r}: message #{message.message_id} was deleted")
         self._begin(action)
@@ -294,17 +318,7 @@ class ScriptedUser:
             payload["message"] = self._state.message_to_api(message)
         update = self._state.enqueue_update("callback_query", payload)
         self._fail_if_dropped(update, "callback_query")
-        started = time.monotonic()
-        if await self._state.changed.wait_until(lambda: query.answer is not None, timeout):
-            assert query.answer is not None
-            return query.answer
-        if require_answer:
-            raise AssertionError(
-                f"{self!r}: the bot did not answer the callback query of {action} within "
-                f"{time.monotonic() - started:.1f}s (the button would spin forever).\n"
-                f"{self.describe_since_last_action()}"
-            )
-        return CallbackAnswer(query.query_id, None, False, None, None, answered=False)
+        return query
 
     def _fail_if_dropped(self, update: JsonDict, update_type: str) -> None:
         if self._state.dropped_updates and self._state.dropped_updates[-1] is update:
