@@ -20,15 +20,20 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
+from core.enums import AppointmentSource, AppointmentStatus, SlotStatus, WaitlistStatus
 from storage.db import Database
+from storage.models import Appointment, WaitlistEntry
+from tests import factories
 from tests.e2e.harness import ROOT, BotProcess
 from tests.fake_telegram.server import FakeTelegramServer
 from tests.fake_telegram.webhook import SECRET_HEADER
@@ -343,3 +348,28 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str)
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         await asyncio.sleep(0.1)
+
+
+async def queue_scene(db: Database, count: int) -> tuple[list[int], int]:
+    """A doctor whose ``count`` times are all booked by one patient (50 000), and ``count`` patients
+    queued for the doctor (60 000 + i); returns the appointments and the booker's Telegram id."""
+    now = datetime.now(UTC)
+    booker_id = 50_000
+    _, (doctor,) = await factories.clinic(db, waitlist=True)
+    booker, (owner,) = await factories.account(db, booker_id, now)
+    first = (now + timedelta(days=3)).replace(hour=6, minute=0, second=0, microsecond=0)
+    slots = await factories.slots(db, doctor, first, count, step=timedelta(minutes=10), status=SlotStatus.BOOKED)
+    queued = [await factories.account(db, 60_000 + i, now) for i in range(count)]
+    async with db.write() as uow:
+        result = await uow.session.execute(insert(Appointment).returning(Appointment.id), [{
+            "slot_id": s.id, "doctor_id": doctor.id, "starts_at": s.starts_at, "patient_id": owner.id,
+            "made_by_account_id": booker.account_id, "source": AppointmentSource.PORTAL,
+            "status": AppointmentStatus.ACTIVE, "created_at": now} for s in slots])
+        appointment_ids = list(result.scalars())
+        await uow.session.execute(insert(WaitlistEntry), [{
+            "patient_id": people[0].id, "account_id": identity.account_id,
+            "organization_id": doctor.organization_id, "specialty_id": doctor.specialty_id, "doctor_id": doctor.id,
+            "status": WaitlistStatus.WAITING, "offers_used": 0, "queued_at": now + timedelta(milliseconds=i),
+        } for i, (identity, people) in enumerate(queued)])
+        await uow.commit()
+    return appointment_ids, booker_id

@@ -7,16 +7,15 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from core.access import AccessService
 from core.booking import BookingService
 from core.clock import SystemClock
-from core.enums import AppointmentSource, AppointmentStatus, SlotStatus, WaitlistStatus
+from core.enums import AppointmentStatus, WaitlistStatus
 from core.identity import Staff
 from storage.db import Database
 from storage.models import Appointment, WaitlistEntry
@@ -31,6 +30,7 @@ from tests.e2e.cluster import (
     cluster,
     drop_template,
     make_template,
+    queue_scene,
     until,
 )
 from tests.e2e.test_booking_e2e import labels, to_summary
@@ -263,37 +263,12 @@ def confirmed_at_least(group: Cluster, count: int) -> Callable[[], Awaitable[boo
     return check
 
 
-async def _queue_scene(db: Database, count: int) -> tuple[list[int], int]:
-    """A doctor whose ``count`` times are all booked by one patient (50 000), and ``count`` patients
-    queued for the doctor (60 000 + i); returns the appointments and the booker's Telegram id."""
-    now = datetime.now(UTC)
-    booker_id = 50_000
-    _, (doctor,) = await factories.clinic(db, waitlist=True)
-    booker, (owner,) = await factories.account(db, booker_id, now)
-    first = (now + timedelta(days=3)).replace(hour=6, minute=0, second=0, microsecond=0)
-    slots = await factories.slots(db, doctor, first, count, step=timedelta(minutes=10), status=SlotStatus.BOOKED)
-    queued = [await factories.account(db, 60_000 + i, now) for i in range(count)]
-    async with db.write() as uow:
-        result = await uow.session.execute(insert(Appointment).returning(Appointment.id), [{
-            "slot_id": s.id, "doctor_id": doctor.id, "starts_at": s.starts_at, "patient_id": owner.id,
-            "made_by_account_id": booker.account_id, "source": AppointmentSource.PORTAL,
-            "status": AppointmentStatus.ACTIVE, "created_at": now} for s in slots])
-        appointment_ids = list(result.scalars())
-        await uow.session.execute(insert(WaitlistEntry), [{
-            "patient_id": people[0].id, "account_id": identity.account_id,
-            "organization_id": doctor.organization_id, "specialty_id": doctor.specialty_id, "doctor_id": doctor.id,
-            "status": WaitlistStatus.WAITING, "offers_used": 0, "queued_at": now + timedelta(milliseconds=i),
-        } for i, (identity, people) in enumerate(queued)])
-        await uow.commit()
-    return appointment_ids, booker_id
-
-
 async def test_kill_9_of_the_leader_in_the_middle_of_an_offer_fan_out(two: Cluster) -> None:
     """Sixty times freed at once for sixty queued patients; the instance sending the offers dies
     after a few: every patient is offered once, nobody twice, within Telegram's limits, and the
     survivor takes over the sending."""
     count = 60
-    appointments, booker_id = await _queue_scene(two.db, count)
+    appointments, booker_id = await queue_scene(two.db, count)
     users = [two.api.user(60_000 + i, f"Пациент {i}") for i in range(count)]
     await two.start()
     leader = await two.wait_for_leader(two.instances)
