@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -11,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.fhir.model import DEFAULT_OMS_SYSTEMS, DEFAULT_SNILS_SYSTEMS, DEFAULT_TIMEZONE, ImportConfig
 
+WEBHOOK_SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook's secret_token allows
 IdList = Annotated[frozenset[int], NoDecode]
 TextList = Annotated[tuple[str, ...], NoDecode]
 
@@ -72,6 +76,26 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     public_base_url: str = "http://127.0.0.1:8080"
+    # The web server (webhook, /healthz, /readyz, /metrics, ESIA callback) runs in webhook mode, with
+    # ESIA, or when asked for (WEB_ALWAYS) so that a polling bot can be probed and scraped too.
+    web_always: bool = False
+    metrics_enabled: bool = True
+
+    # How updates arrive: long polling (one process) or Telegram's webhook (any of N instances
+    # behind a reverse proxy; docs/deployment.md).
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_base_url: str = Field(default="", description="Public https URL Telegram posts to")
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: SecretStr = SecretStr("")
+    # Seconds a webhook call may wait for its update's handler before Telegram is answered anyway
+    # (the handler goes on); Telegram redelivers what it is not answered in time.
+    webhook_answer_seconds: float = Field(default=10.0, gt=0)
+    # Names the instance in logs and metrics; empty: hostname-pid.
+    instance_name: str = ""
+    # On SIGTERM: seconds to finish the updates in flight before the process exits.
+    drain_seconds: float = Field(default=20.0, ge=0)
+    # How often an instance that is not the leader (scheduler jobs, outbox sender) tries to become it.
+    leader_retry_seconds: float = Field(default=2.0, gt=0)
 
     booking_horizon_days: int = 14
     default_cancel_cutoff: time = time(18, 0)
@@ -125,6 +149,30 @@ class Settings(BaseSettings):
             # Without an issuer the id_token's "iss" cannot be checked.
             raise ValueError("ESIA_ENABLED=true needs ESIA_ISSUER (or ESIA_DISCOVERY_URL): see docs/esia.md")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Self:
+        if self.telegram_mode != "webhook":
+            return self
+        if not self.webhook_base_url:
+            raise ValueError("TELEGRAM_MODE=webhook needs WEBHOOK_BASE_URL, the public https URL of the proxy")
+        if not WEBHOOK_SECRET_FORMAT.fullmatch(self.webhook_secret.get_secret_value()):
+            raise ValueError("TELEGRAM_MODE=webhook needs WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ and -")
+        if not self.webhook_path.startswith("/"):
+            raise ValueError("WEBHOOK_PATH must start with /")
+        return self
+
+    @property
+    def webhook_url(self) -> str:
+        return self.webhook_base_url.rstrip("/") + self.webhook_path
+
+    @property
+    def web_server_wanted(self) -> bool:
+        return self.telegram_mode == "webhook" or self.esia_enabled or self.web_always
+
+    @property
+    def instance(self) -> str:
+        return self.instance_name or f"{socket.gethostname()}-{os.getpid()}"
 
     @property
     def clock_offset(self) -> timedelta:

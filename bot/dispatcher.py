@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
@@ -21,13 +21,25 @@ from bot.handlers import (
     visits,
     waitlist,
 )
+from bot.infra.metrics import measure
+from bot.infra.updates import ActOnce
 from bot.middlewares import IdentityMiddleware
 
 
-def build_dispatcher(container: Container, storage: BaseStorage | None = None) -> Dispatcher:
-    """Handlers ask for the services (``Container``) by name: they are the Dispatcher's workflow data."""
-    dp = Dispatcher(storage=storage or MemoryStorage(), **container.workflow_data())
+def build_dispatcher(container: Container, storage: BaseStorage | None = None, *,
+                     isolation: BaseEventIsolation | None = None, act_once: ActOnce | None = None) -> Dispatcher:
+    """Handlers ask for the services (``Container``) by name: they are the Dispatcher's workflow data.
+
+    ``isolation``: per-chat ordering across instances (Redis); ``act_once``: a redelivered update acts once."""
+    dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=isolation, **container.workflow_data())
+    if act_once is not None:
+        # Before the FSM's middleware, which waits for the chat's lock: a redelivery costs nothing
+        # more, and an update waiting for its chat is already in flight (the drain waits for it).
+        dp.update.outer_middleware.unregister(dp.fsm)
+        dp.update.outer_middleware(act_once)
+        dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(IdentityMiddleware(container.access))
+    measure(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())  # every button press answered once
     dp.callback_query.middleware(errors.AlertOnError())  # inside it: a failed press's answer says why
     dp.include_routers(

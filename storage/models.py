@@ -331,3 +331,15 @@ class ConversationState(Base):
     state: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update an instance took on: Telegram redelivers an update whose webhook call failed
+    or timed out, and the redelivery must not act a second time. Kept a day (long past any redelivery)."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    instance: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(index=True)  # renewed while the handler runs
+    done_at: Mapped[datetime | None]

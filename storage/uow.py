@@ -13,6 +13,7 @@ from storage.repositories.patients import PatientRepo
 from storage.repositories.rules import RuleRepo
 from storage.repositories.schedule import AppointmentRepo, SlotRepo
 from storage.repositories.sync import SyncRepo
+from storage.repositories.updates import ProcessedUpdateRepo
 from storage.repositories.waitlist import WaitlistRepo
 
 
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.audit = AuditRepo(session)
         self.sync = SyncRepo(session)  # bulk look-ups of the clinic-data import
         self.conversations = ConversationRepo(session)
+        self.updates = ProcessedUpdateRepo(session)
         self.committed = False
 
     async def commit(self) -> None:

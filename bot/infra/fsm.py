@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from aiogram.fsm.storage.redis import RedisStorage
 
 from core.clock import Clock
@@ -54,3 +61,11 @@ def fsm_storage(db: Database, clock: Clock, redis_url: str | None) -> BaseStorag
     if redis_url:
         return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
     return DatabaseStorage(db, clock)
+
+
+def events_isolation(storage: BaseStorage) -> BaseEventIsolation | None:
+    """With Redis, the updates of one chat are handled one after another across instances: a lock per
+    chat in the same Redis. Without it there is one process, and aiogram's defaults suffice."""
+    if isinstance(storage, RedisStorage):
+        return storage.create_isolation()  # RedisEventIsolation on the storage's connection and keys
+    return None

@@ -1,4 +1,5 @@
-"""The bot's own small web server: the ESIA redirect callback and a health check."""
+"""The bot's own small web server: the ESIA redirect callback, probes and metrics (the webhook is
+registered on it by bot.app)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from bot.infra.probes import Probes
 from bot.keyboards.login import main_menu
 from bot.texts import login as texts
 from bot.texts.errors import error_text
@@ -38,11 +40,12 @@ def _page(text: str, status: int = 200) -> web.Response:
     return web.Response(text=body, content_type="text/html", status=status)
 
 
-def make_web_app(bot: Bot, esia_login: EsiaLogin | None, access: AccessService) -> web.Application:
+def make_web_app(bot: Bot, esia_login: EsiaLogin | None, access: AccessService, *,
+                 probes: Probes | None = None) -> web.Application:
     app = web.Application()
 
     async def health(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.Response(text="ok")
 
     async def esia_callback(request: web.Request) -> web.Response:
         if esia_login is None:
@@ -62,5 +65,9 @@ def make_web_app(bot: Bot, esia_login: EsiaLogin | None, access: AccessService) 
         return _page(texts.ESIA_PAGE_OK)
 
     app.router.add_get("/healthz", health)
+    if probes is not None:
+        app.router.add_get("/readyz", probes.ready)
+        if probes.metrics:
+            app.router.add_get("/metrics", probes.scrape)
     app.router.add_get("/esia/callback", esia_callback)
     return app

@@ -23,8 +23,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.infra.metrics import OFFERS_SENT
 from bot.outbox.pacing import Pacer
 from core.clock import Clock
+from core.notify import Kind
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repositories.outbox import OutboxRepo
@@ -80,6 +82,8 @@ class OutboxSender:
             due = await uow.outbox.due(self.clock.now(), self.batch)
         tasks = []
         for message in due:
+            if self._stopping:
+                break  # the rest stay due, unclaimed, for the next leader
             await self.pacer.acquire(message.chat_id)
             await self._slots.acquire()
             tasks.append(asyncio.create_task(self._deliver(message)))
@@ -121,6 +125,8 @@ class OutboxSender:
                 await uow.commit()
         else:
             await self._finish(message, sent.message_id)
+            if message.kind == Kind.OFFER:
+                OFFERS_SENT.inc()
 
     async def _finish(self, message: OutboxMessage, telegram_message_id: int | None) -> None:
         async with self.db.write() as uow:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import OutboxStatus
@@ -25,13 +25,22 @@ class OutboxRepo:
         return message
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """On PostgreSQL, rows another sender is claiming right now are skipped, not waited for
+        (one leader sends; this guards a second sender all the same). SQLite has no row locks."""
         rows = await self.session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         return list(rows)
+
+    async def backlog(self, now: datetime) -> int:
+        """Messages due and not yet sent: what the sender is behind by."""
+        return int(await self.session.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)) or 0)
 
     async def next_due_at(self) -> datetime | None:
         return await self.session.scalar(

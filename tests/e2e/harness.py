@@ -13,12 +13,14 @@ from datetime import time as day_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from tests.fake_telegram.server import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSENT_VERSION = "test-1"  # the version tests/factories.py records
+CONSENT_VERSION = "test-1"
+WEBHOOK_SECRET = "e2e-secret_1"  # the version tests/factories.py records
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -107,18 +109,42 @@ class BotProcess:
         self._extra = dict(extra_env or {})
         if clock_at is not None:
             self._extra["CLOCK_OFFSET_SECONDS"] = str(int((clock_at - datetime.now(UTC)).total_seconds()))
-        polls_before = self._polls()
+        env = self.env(self._extra)
+        webhook = env.get("TELEGRAM_MODE") == "webhook"
+        polls_before, hooks_before = self._polls(), self._set_webhooks()
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=ROOT, env=self.env(self._extra), stdout=log,
+                sys.executable, "-m", "bot", cwd=ROOT, env=env, stdout=log,
                 stderr=asyncio.subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while self._polls() <= polls_before:
+        # Polling: ready at its first getUpdates. Webhook: when /readyz answers and setWebhook was called.
+        while not (await self._webhook_ready(hooks_before) if webhook else self._polls() > polls_before):
             if self.proc.returncode is not None:
                 raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"the bot did not start polling in {timeout} s:\n{self.log_tail()}")
+                raise AssertionError(f"the bot did not get ready in {timeout} s:\n{self.log_tail()}")
             await asyncio.sleep(0.05)
+
+    def webhook_env(self, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+        """Settings of webhook mode: Telegram (the fake) posts to this instance's own port."""
+        return {"TELEGRAM_MODE": "webhook", "WEBHOOK_BASE_URL": f"http://127.0.0.1:{self.web_port}",
+                "WEBHOOK_SECRET": secret}
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    async def _webhook_ready(self, hooks_before: int) -> bool:
+        if self._set_webhooks() <= hooks_before:
+            return False
+        try:
+            async with aiohttp.ClientSession() as session, session.get(f"{self.web_url}/readyz") as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    def _set_webhooks(self) -> int:
+        return sum(1 for call in self.api.calls if call.method.lower() == "setwebhook" and call.status == 200)
 
     async def stop(self, timeout: float = 15.0) -> None:
         if self.proc is None or self.proc.returncode is not None:
