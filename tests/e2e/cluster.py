@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -318,13 +319,18 @@ class Cluster:
         raise AssertionError(f"none of {[i.name for i in among]} became the leader in {timeout} s")
 
     def logs(self) -> str:
-        return "\n".join(f"--- {instance.name}\n{instance.log_tail(30)}" for instance in self.instances)
+        return "\n".join(f"--- {instance.name} ({instance.log_path})\n{instance.log_tail(30)}"
+                         for instance in self.instances)
 
 
 @asynccontextmanager
-async def cluster(template: str, folder: Path, size: int = 2, *, env: dict[str, str] | None = None,
+async def cluster(template: str, size: int = 2, *, env: dict[str, str] | None = None,
                   webhook_timeout: float = 5.0, retry_delay: float = 0.3) -> AsyncIterator[Cluster]:
-    """``size`` instances, not started yet, each behind its relay; stopped and cleaned up afterwards."""
+    """``size`` instances, not started yet, each behind its relay; stopped and cleaned up afterwards.
+
+    The instances' logs go to a folder of their own under the system's temp folder, kept: pytest's
+    tmp_path of a long test may be swept by other pytest runs on the same machine meanwhile."""
+    folder = Path(tempfile.mkdtemp(prefix="medbot-cluster-"))
     async with contextlib.AsyncExitStack() as stack:
         api = await stack.enter_async_context(
             FakeTelegramServer(webhook_timeout=webhook_timeout, webhook_retry_delay=retry_delay))
