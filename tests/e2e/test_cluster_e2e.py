@@ -212,7 +212,11 @@ async def book_a_time(user: ScriptedUser, group: Cluster, choice: int, patience:
         if not answer.show_alert:
             await user.expect(BOOKED, timeout=patience)
             return
-        fresh = await user.expect("Выберите время", timeout=patience)
+        fresh = await user.expect("Выберите", timeout=patience)  # another time, or the day is full: a date
+        if "Выберите время" not in fresh.text:
+            day = world.cancellable_day(labels(fresh.buttons), group.instances[0].now())
+            await user.press(day, timeout=patience)
+            fresh = await user.expect("Выберите время", timeout=patience)
         await user.press(times_of(fresh.buttons)[0], timeout=patience)
         await user.expect("Проверьте запись", timeout=patience)
     raise AssertionError(f"{user!r} never got a time")
