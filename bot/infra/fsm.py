@@ -57,6 +57,9 @@ class DatabaseStorage(BaseStorage):
         """The database belongs to the process, which closes it."""
 
 
+CHAT_LOCK_SECONDS = 15
+
+
 def fsm_storage(db: Database, clock: Clock, redis_url: str | None) -> BaseStorage:
     if redis_url:
         return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
@@ -67,5 +70,8 @@ def events_isolation(storage: BaseStorage) -> BaseEventIsolation | None:
     """With Redis, the updates of one chat are handled one after another across instances: a lock per
     chat in the same Redis. Without it there is one process, and aiogram's defaults suffice."""
     if isinstance(storage, RedisStorage):
-        return storage.create_isolation()  # RedisEventIsolation on the storage's connection and keys
+        # RedisEventIsolation on the storage's connection and keys. A lock left by a killed instance
+        # frees after its timeout: aiogram's 60 s would stall that chat for a minute, while a handler
+        # takes well under a second.
+        return storage.create_isolation(lock_kwargs={"timeout": CHAT_LOCK_SECONDS})
     return None
