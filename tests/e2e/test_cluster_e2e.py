@@ -33,6 +33,7 @@ from tests.e2e.cluster import (
     until,
 )
 from tests.e2e.test_booking_e2e import labels, to_summary
+from tests.fake_telegram.models import BotMessage
 from tests.fake_telegram.user import ScriptedUser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason=SKIP_REASON)]
@@ -78,6 +79,8 @@ async def test_booking_race_across_instances(two: Cluster) -> None:
     assert len(chosen) == 1
     before = [len(relay.forwarded) for relay in two.relays]
     answers = await asyncio.gather(*(user.press("Подтвердить", timeout=15) for user in users))
+    # A press is answered before its webhook call returns: the relays count it once the fake is idle.
+    await two.api.wait_for_webhook_idle()
     assert all(len(relay.forwarded) > mark for relay, mark in zip(two.relays, before, strict=True))
     assert sorted(a.show_alert for a in answers) == [False] + [True] * 5
     winner = users[[a.show_alert for a in answers].index(False)]
@@ -212,11 +215,7 @@ async def book_a_time(user: ScriptedUser, group: Cluster, choice: int, patience:
         if not answer.show_alert:
             await user.expect(BOOKED, timeout=patience)
             return
-        fresh = await user.expect("Выберите", timeout=patience)  # another time, or the day is full: a date
-        if "Выберите время" not in fresh.text:
-            day = world.cancellable_day(labels(fresh.buttons), group.instances[0].now())
-            await user.press(day, timeout=patience)
-            fresh = await user.expect("Выберите время", timeout=patience)
+        fresh = await times_screen(user, group, await user.expect("Выберите", timeout=patience), patience)
         await user.press(times_of(fresh.buttons)[0], timeout=patience)
         await user.expect("Проверьте запись", timeout=patience)
     raise AssertionError(f"{user!r} never got a time")
@@ -228,11 +227,21 @@ async def to_summary_patiently(user: ScriptedUser, group: Cluster, choice: int, 
     await user.press("Терапевт", timeout=patience)
     await user.expect("Выберите врача", timeout=patience)
     await user.press("Иванова Мария", timeout=patience)
-    dates = await user.expect("Выберите дату", timeout=patience)
-    await user.press(world.cancellable_day(labels(dates.buttons), group.instances[0].now()), timeout=patience)
-    free = times_of((await user.expect("Выберите время", timeout=patience)).buttons)
+    times = await times_screen(user, group, await user.expect("Выберите дату", timeout=patience), patience)
+    free = times_of(times.buttons)
     await user.press(free[choice % len(free)], timeout=patience)
     await user.expect("Проверьте запись", timeout=patience)
+
+
+async def times_screen(user: ScriptedUser, group: Cluster, screen: BotMessage, patience: float) -> BotMessage:
+    """From a screen of times or of dates to a screen of times: a day others filled meanwhile
+    («свободного времени больше нет. Выберите другую дату») sends the patient to another date."""
+    for _ in range(10):
+        if "Выберите время" in screen.text:
+            return screen
+        await user.press(world.cancellable_day(labels(screen.buttons), group.instances[0].now()), timeout=patience)
+        screen = await user.expect("Выберите", timeout=patience)
+    raise AssertionError(f"{user!r} found no day with free times")
 
 
 async def test_kill_9_in_the_middle_of_a_rush(two: Cluster) -> None:
