@@ -20,6 +20,7 @@ from bot.container import build_container
 from bot.dispatcher import build_dispatcher
 from bot.infra.fsm import fsm_storage
 from bot.infra.scheduler import make_scheduler
+from bot.infra.telegram_retry import RetryReplies
 from bot.infra.web import make_web_app, web_runner
 from bot.outbox.pacing import Pacer
 from bot.outbox.render import OutboxRenderer
@@ -60,8 +61,9 @@ def make_bot(settings: Settings, token: str) -> Bot:
     session = None
     if settings.telegram_api_base:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(token, session=session,
-               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot.session.middleware(RetryReplies())  # a reply refused with 429 waits and is made again
+    return bot
 
 
 def ensure_sqlite_folder(url: str) -> None:

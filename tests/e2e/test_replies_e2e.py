@@ -1,0 +1,42 @@
+"""Replies that Telegram refuses for a moment (429, issue 17): the bot waits ``retry_after`` and tells
+the patient the outcome anyway; nothing says «Что-то пошло не так»."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.texts.common import SOMETHING_WRONG
+from storage.db import Database
+from storage.models import Appointment
+from tests.e2e import world
+from tests.e2e.harness import BotProcess
+from tests.e2e.test_booking_e2e import to_summary
+from tests.fake_telegram.server import FakeTelegramServer
+
+pytestmark = pytest.mark.e2e
+
+
+async def booked_here(db: Database) -> int:
+    async with db.read() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.made_by_account_id.is_not(None))) or 0)
+
+
+@pytest.mark.parametrize("method", ["answerCallbackQuery", "editMessageText"])
+async def test_a_booking_is_told_after_a_429(fake_api: FakeTelegramServer, bot_process: BotProcess,
+                                             bot_db: Database, method: str) -> None:
+    anna, _ = await world.logged_in(bot_db, bot_process, 7001, "Анна")
+    await bot_process.start()
+    await to_summary(anna, bot_process)
+    fake_api.fail_next(method, 429, retry_after=1, chat_id=None)
+    started = time.monotonic()
+    answer = await anna.press("Подтвердить", timeout=10)
+    assert not answer.show_alert and answer.text != SOMETHING_WRONG
+    await anna.expect("Вы записаны", timeout=10)
+    assert time.monotonic() - started >= 1.0  # it waited as Telegram asked
+    assert len(fake_api.calls_to("answerCallbackQuery")) >= 1
+    assert await booked_here(bot_db) == 1
+    assert "Traceback" not in bot_process.log_text()
