@@ -40,3 +40,23 @@ async def test_a_booking_is_told_after_a_429(fake_api: FakeTelegramServer, bot_p
     assert len(fake_api.calls_to("answerCallbackQuery")) >= 1
     assert await booked_here(bot_db) == 1
     assert "Traceback" not in bot_process.log_text()
+
+
+async def test_confirm_pressed_twice_answers_booked_twice(fake_api: FakeTelegramServer, bot_process: BotProcess,
+                                                          bot_db: Database) -> None:
+    """Issue 17: «Подтвердить» pressed again (a double tap, a redelivered update) answers «Вы записаны»
+    again, never «уже занято» about the patient's own booking; one booking is stored."""
+    anna, _ = await world.logged_in(bot_db, bot_process, 7002, "Анна")
+    await bot_process.start()
+    await to_summary(anna, bot_process)
+    summary = anna.last_message
+    assert summary is not None
+    confirm = next(b["callback_data"] for b in summary.all_buttons() if b["text"] == "Подтвердить")
+    first = await anna.press_raw(confirm, summary)
+    await anna.expect("Вы записаны")
+    second = await anna.press_raw(confirm, summary)
+    for answer in (first, second):
+        assert not answer.show_alert and "Вы записаны" in (answer.text or ""), answer
+    assert "Вы записаны" in summary.text  # the screen still tells it
+    assert await booked_here(bot_db) == 1
+    assert "Traceback" not in bot_process.log_text()
