@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 from bot.container import Container
 from bot.handlers import (
@@ -30,7 +29,7 @@ def build_dispatcher(container: Container, storage: BaseStorage | None = None) -
     dp = Dispatcher(storage=storage or MemoryStorage(), **container.workflow_data())
     dp.update.outer_middleware(InUpdate())  # Telegram requests from here on are replies (RetryReplies)
     dp.update.outer_middleware(IdentityMiddleware(container.access))
-    dp.callback_query.middleware(CallbackAnswerMiddleware())  # every button press answered once
+    dp.callback_query.middleware(errors.AnswerOnce())  # every button press answered once
     dp.callback_query.middleware(errors.AlertOnError())  # inside it: a failed press's answer says why
     dp.include_routers(
         errors.router,

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
@@ -38,7 +39,22 @@ log = logging.getLogger(__name__)
 REPEATABLE: tuple[type[TelegramMethod[Any]], ...] = (
     AnswerCallbackQuery, EditMessageText, EditMessageReplyMarkup, EditMessageCaption)
 
-_in_update: ContextVar[bool] = ContextVar("in_update", default=False)
+
+
+@dataclass
+class Replies:
+    """What Telegram accepted while one update was handled."""
+
+    press_answered: bool = False  # the button's answerCallbackQuery, whoever made it
+
+
+_replies: ContextVar[Replies | None] = ContextVar("replies", default=None)
+
+
+def press_answered() -> bool:
+    """True once the button press being handled has been answered: Telegram refuses a second answer."""
+    replies = _replies.get()
+    return replies is not None and replies.press_answered
 
 
 class InUpdate(BaseMiddleware):
@@ -46,11 +62,11 @@ class InUpdate(BaseMiddleware):
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
-        token = _in_update.set(True)
+        token = _replies.set(Replies())
         try:
             return await handler(event, data)
         finally:
-            _in_update.reset(token)
+            _replies.reset(token)
 
 
 class RetryReplies(BaseRequestMiddleware):
@@ -65,8 +81,16 @@ class RetryReplies(BaseRequestMiddleware):
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        if not _in_update.get():
+        replies = _replies.get()
+        if replies is None:
             return await make_request(bot, method)
+        response = await self._with_retries(make_request, bot, method)
+        if isinstance(method, AnswerCallbackQuery):
+            replies.press_answered = True
+        return response
+
+    async def _with_retries(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                            method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
         waited = 0.0
         error: Exception
         for attempt in range(1, self.attempts + 1):

@@ -14,6 +14,7 @@ from storage.models import Appointment
 from tests.e2e import world
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_booking_e2e import to_summary
+from tests.fake_telegram.errors import QUERY_TOO_OLD
 from tests.fake_telegram.server import FakeTelegramServer
 
 pytestmark = pytest.mark.e2e
@@ -60,3 +61,21 @@ async def test_confirm_pressed_twice_answers_booked_twice(fake_api: FakeTelegram
     assert "Вы записаны" in summary.text  # the screen still tells it
     assert await booked_here(bot_db) == 1
     assert "Traceback" not in bot_process.log_text()
+
+
+async def test_a_late_answer_refused_by_telegram_is_no_crash(fake_api: FakeTelegramServer, bot_process: BotProcess,
+                                                             bot_db: Database) -> None:
+    """Issue 17: Telegram refuses the press's answer («query is too old»): the booking is still shown, the
+    answer is not tried again, and nothing crashes."""
+    anna, _ = await world.logged_in(bot_db, bot_process, 7003, "Анна")
+    await bot_process.start()
+    await to_summary(anna, bot_process)
+    before = len(fake_api.calls_to("answerCallbackQuery"))
+    fake_api.fail_next("answerCallbackQuery", 400, QUERY_TOO_OLD)
+    await anna.press("Подтвердить", require_answer=False, timeout=2)
+    await anna.expect("Вы записаны")
+    await anna.expect_no_message(within=0.5)
+    assert len(fake_api.calls_to("answerCallbackQuery")) == before + 1
+    assert await booked_here(bot_db) == 1
+    log = bot_process.log_text()
+    assert "Traceback" not in log and "unhandled error" not in log
