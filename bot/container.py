@@ -87,7 +87,9 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     staff = Staff(moderators=settings.moderator_ids, operators=settings.operator_ids)
     secret = (settings.login_secret or settings.bot_token).get_secret_value()
     provider = identity_provider or identity_provider_from(settings, clock)
-    policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
+    policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes),
+                        max_per_email_per_hour=settings.login_codes_per_email_per_hour,
+                        max_wrong_per_email_per_hour=settings.login_wrong_codes_per_email_per_hour)
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
     return Container(
