@@ -47,6 +47,7 @@ class Container:
     reminders: ReminderService
     consent_text: str
     esia_enabled: bool
+    updates_per_minute: int  # flood control (bot.middlewares.FloodControl)
 
     def workflow_data(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -111,4 +112,5 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
                                   hours_before=settings.reminder_hours_before),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),
         esia_enabled=provider is not None,
+        updates_per_minute=settings.rate_limit_per_minute,
     )

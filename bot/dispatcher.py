@@ -21,13 +21,14 @@ from bot.handlers import (
     waitlist,
 )
 from bot.infra.telegram_retry import InUpdate
-from bot.middlewares import IdentityMiddleware
+from bot.middlewares import FloodControl, IdentityMiddleware
 
 
 def build_dispatcher(container: Container, storage: BaseStorage | None = None) -> Dispatcher:
     """Handlers ask for the services (``Container``) by name: they are the Dispatcher's workflow data."""
     dp = Dispatcher(storage=storage or MemoryStorage(), **container.workflow_data())
     dp.update.outer_middleware(InUpdate())  # Telegram requests from here on are replies (RetryReplies)
+    dp.update.outer_middleware(FloodControl(container.updates_per_minute))  # before any database read
     dp.update.outer_middleware(IdentityMiddleware(container.access))
     dp.callback_query.middleware(errors.AnswerOnce())  # every button press answered once
     dp.callback_query.middleware(errors.AlertOnError())  # inside it: a failed press's answer says why
