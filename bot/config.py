@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     # bot's background work), so a busy minute does not open and close connections.
     concurrent_updates: int = Field(default=32, ge=1)
     # Flood control (bot/middlewares.py): updates one user may send per minute.
-    rate_limit_per_minute: int = Field(default=30, ge=1)
+    rate_limit_per_minute: int = Field(default=60, ge=1)
     demo_data: bool = True
     # Conversation state (a half-filled form) lives in the database unless a Redis is given.
     redis_url: str | None = None
