@@ -26,6 +26,7 @@ from bot.infra.leader_work import LeaderWork
 from bot.infra.leadership import Leadership
 from bot.infra.metrics import INSTANCE, CountTelegramErrors
 from bot.infra.probes import Probes
+from bot.infra.telegram_retry import RetryReplies
 from bot.infra.updates import ActOnce
 from bot.infra.web import make_web_app, web_runner
 from bot.infra.webhook import WebhookEndpoint
@@ -69,8 +70,9 @@ def make_bot(settings: Settings, token: str) -> Bot:
     session = None
     if settings.telegram_api_base:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(token, session=session,
-               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot.session.middleware(RetryReplies())  # a reply refused with 429 waits and is made again
+    return bot
 
 
 def ensure_sqlite_folder(url: str) -> None:

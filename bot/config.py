@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Updates worked on at once; the database keeps a connection open for each (and a few for the
     # bot's background work), so a busy minute does not open and close connections.
     concurrent_updates: int = Field(default=32, ge=1)
+    # Flood control (bot/middlewares.py): updates one user may send per minute.
+    rate_limit_per_minute: int = Field(default=60, ge=1)
     demo_data: bool = True
     # Conversation state (a half-filled form) lives in the database unless a Redis is given.
     redis_url: str | None = None
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
     smtp_from: str = "noreply@medportal.example"
     login_code_ttl_minutes: int = 10
+    login_codes_per_email_per_hour: int = Field(default=10, ge=1)
+    login_wrong_codes_per_email_per_hour: int = Field(default=20, ge=1)
     login_secret: SecretStr | None = Field(default=None, description="HMAC key for login codes")
 
     esia_enabled: bool = False

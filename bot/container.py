@@ -49,6 +49,7 @@ class Container:
     privacy: PrivacyService
     consent_text: str
     esia_enabled: bool
+    updates_per_minute: int  # flood control (bot.middlewares.FloodControl)
 
     def workflow_data(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -89,7 +90,9 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
     staff = Staff(moderators=settings.moderator_ids, operators=settings.operator_ids)
     secret = (settings.login_secret or settings.bot_token).get_secret_value()
     provider = identity_provider or identity_provider_from(settings, clock)
-    policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes))
+    policy = CodePolicy(ttl=timedelta(minutes=settings.login_code_ttl_minutes),
+                        max_per_email_per_hour=settings.login_codes_per_email_per_hour,
+                        max_wrong_per_email_per_hour=settings.login_wrong_codes_per_email_per_hour)
     defaults = RuleDefaults(settings.default_cancel_cutoff, settings.default_offer_minutes)
     horizon = settings.booking_horizon_days
     waitlist = WaitlistService(db, clock, horizon, defaults)
@@ -114,4 +117,5 @@ def build_container(settings: Settings, db: Database, clock: Clock, *, email_sen
         privacy=PrivacyService(db, clock, defaults),
         consent_text=settings.consent_policy_file.read_text(encoding="utf-8").strip(),
         esia_enabled=provider is not None,
+        updates_per_minute=settings.rate_limit_per_minute,
     )

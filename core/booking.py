@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from core.access import ensure_may_act, own_person
 from core.cardfile import Person
@@ -26,6 +26,8 @@ from core.waitlist import offer_freed_slots
 from storage.db import Database
 from storage.models import Appointment
 from storage.uow import UnitOfWork
+
+CANCELLED_BY_PATIENT = "patient"  # Appointment.cancelled_by: by the account that made it, here
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class BookingService:
                 raise SlotInPast()
             if slot.starts_at > now + self.horizon:
                 raise BeyondHorizon()
+            held = await uow.appointments.active_on_slot(slot.id)
+            if held is not None and held.patient_id == patient.id and held.made_by_account_id == account_id:
+                # A repeated press (double tap, redelivered update, restart): the booking is committed,
+                # so the answer is the booking, as the first press would have said.
+                rules = await current(uow, self.rule_defaults)
+                return self._view(held, patient.full_name, doctor, rules.cancel_cutoff, slot.ends_at)
             existing = await uow.appointments.future_with_doctor(patient.id, slot.doctor_id, now)
             if existing is not None:
                 raise OnePerDoctor(existing.starts_at)
@@ -127,10 +135,15 @@ class BookingService:
             uow.audit.record(now, "appointment.booked", actor=identity.telegram_id, account_id=account_id,
                              subject=f"appointment:{appointment.id}")
             await uow.commit()
+        return self._view(appointment, patient.full_name, doctor, rules.cancel_cutoff, slot.ends_at)
+
+    @staticmethod
+    def _view(appointment: Appointment, patient_name: str | None, doctor: DoctorInfo,
+              cutoff: time, ends_at: datetime | None = None) -> AppointmentView:
         return AppointmentView(
-            appointment.id, patient.id, patient.full_name, doctor, appointment.starts_at, appointment.source,
-            appointment.status, True, cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff),
-            slot.ends_at,
+            appointment.id, appointment.patient_id, patient_name, doctor, appointment.starts_at,
+            appointment.source, appointment.status, True,
+            cancel_deadline(appointment.starts_at, doctor.org.timezone, cutoff), ends_at,
         )
 
     async def appointment(self, identity: Identity, appointment_id: int) -> AppointmentView:
@@ -154,9 +167,15 @@ class BookingService:
         now = self.clock.now()
         async with self.db.write() as uow:
             appointment = await self._own(uow, account_id, appointment_id)
-            if appointment.status != AppointmentStatus.ACTIVE:
-                raise AlreadyCancelled()
             patient = await uow.patients.get(appointment.patient_id) if appointment.patient_id else None
+            if appointment.status != AppointmentStatus.ACTIVE:
+                if appointment.cancelled_by != CANCELLED_BY_PATIENT:
+                    raise AlreadyCancelled()
+                # A repeated «Ок»: this account cancelled it (only it may, R16), so the answer is that
+                # cancellation, whatever the clock says now.
+                rules = await current(uow, self.rule_defaults)
+                doctor = await doctor_in(uow, appointment.doctor_id)
+                return self._view(appointment, patient.full_name if patient else None, doctor, rules.cancel_cutoff)
             if patient is not None:
                 ensure_may_act(patient)
             doctor = await doctor_in(uow, appointment.doctor_id)
@@ -164,7 +183,7 @@ class BookingService:
             deadline = cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff)
             if now >= deadline:
                 raise CutoffPassed(deadline, doctor.org.phone)
-            if not await uow.appointments.cancel(appointment.id, now, by="patient"):
+            if not await uow.appointments.cancel(appointment.id, now, by=CANCELLED_BY_PATIENT):
                 raise AlreadyCancelled()
             if await uow.slots.set_status(appointment.slot_id, SlotStatus.FREE, expected=SlotStatus.BOOKED):
                 await offer_freed_slots(uow, [appointment.slot_id], now, self.rule_defaults)

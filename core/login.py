@@ -33,6 +33,9 @@ class CodePolicy:
     max_attempts: int = 5
     resend_after: timedelta = timedelta(seconds=60)
     max_per_hour: int = 5
+    # The same e-mail address from all Telegram users together: codes sent, wrong codes typed.
+    max_per_email_per_hour: int = 10
+    max_wrong_per_email_per_hour: int = 20
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,10 @@ class EmailLogin:
             sent = await uow.login.codes_sent_since(identity.telegram_id, now - timedelta(hours=1))
             if sent >= self.policy.max_per_hour:
                 raise ResendTooSoon(3600)
+            # Many chats asking codes for one mailbox: flooding it, or guessing past the per-chat limits.
+            to_email = await uow.login.codes_to_email_since(email, now - timedelta(hours=1))
+            if to_email >= self.policy.max_per_email_per_hour:
+                raise ResendTooSoon(3600)
             expires_at = now + self.policy.ttl
             uow.login.add_code(LoginCode(
                 telegram_user_id=identity.telegram_id, email=email, code_hash=self._hash(identity.telegram_id, code),
@@ -111,6 +118,10 @@ class EmailLogin:
             latest = await uow.login.latest_code(identity.telegram_id)
             if latest is None or latest.used_at is not None or latest.expires_at <= now:
                 raise CodeExpired()
+            # Guesses at one address from all chats together: many chats do not buy more tries.
+            wrong = await uow.login.wrong_tries_for_email_since(latest.email, now - timedelta(hours=1))
+            if wrong >= self.policy.max_wrong_per_email_per_hour:
+                raise TooManyAttempts()
             # Every try is counted before the code is compared, in one conditional UPDATE: parallel
             # guesses cannot all slip in under the limit.
             used = await uow.login.count_attempt(latest.id, self.policy.max_attempts)

@@ -54,9 +54,51 @@ async def test_double_tap_books_once(db: Database, clock: FixedClock) -> None:
     identity, (anna,) = await factories.account(db, 1, clock.now())
     booking = service(db, clock)
     first, second = await asyncio.gather(booking.book(identity, anna.id, slot.id),
-                                         booking.book(identity, anna.id, slot.id), return_exceptions=True)
-    outcomes = sorted(type(r).__name__ for r in (first, second))
-    assert outcomes in (["AppointmentView", "SlotTaken"], ["AppointmentView", "OnePerDoctor"])
+                                         booking.book(identity, anna.id, slot.id))
+    # Issue 17: the second press learns the effect of the first, not a refusal about it.
+    assert first.id == second.id and second.status == AppointmentStatus.ACTIVE
+    async with db.read() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+async def test_a_repeated_confirm_answers_with_the_booking_held(db: Database, clock: FixedClock) -> None:
+    """Issue 17: «Подтвердить» pressed again (after a restart, a redelivered update) finds the booking
+    committed and answers with it; another person of the account is still refused the taken time."""
+    _, (doctor,) = await factories.clinic(db)
+    (slot,) = await factories.slots(db, doctor, clock.now() + timedelta(days=2), 1)
+    identity, (anna, maria) = await factories.account(db, 1, clock.now(), people=2)
+    booking = service(db, clock)
+    view = await booking.book(identity, anna.id, slot.id)
+    again = await booking.book(identity, anna.id, slot.id)
+    assert (again.id, again.starts_at, again.patient_id, again.doctor) == (
+        view.id, view.starts_at, anna.id, view.doctor)
+    assert again.cancel_deadline == view.cancel_deadline
+    with pytest.raises(SlotTaken):
+        await booking.book(identity, maria.id, slot.id)
+    async with db.read() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Appointment)) == 1
+        booked = await uow.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "appointment.booked"))
+    assert booked == 1  # the repeat changed nothing
+
+
+async def test_a_repeated_cancel_answers_cancelled(db: Database, clock: FixedClock) -> None:
+    """Issue 17: «Ок» pressed again on an appointment this account already cancelled says it is cancelled,
+    even once the cutoff has passed; one cancellation is recorded."""
+    _, (doctor,) = await factories.clinic(db)
+    (slot,) = await factories.slots(db, doctor, clock.now() + timedelta(days=3), 1)
+    identity, (anna,) = await factories.account(db, 1, clock.now())
+    booking = service(db, clock)
+    view = await booking.book(identity, anna.id, slot.id)
+    first = await booking.cancel(identity, view.id)
+    again = await booking.cancel(identity, view.id)
+    assert first.status == again.status == AppointmentStatus.CANCELLED and again.id == view.id
+    clock.set(view.starts_at - timedelta(hours=1))
+    assert (await booking.cancel(identity, view.id)).status == AppointmentStatus.CANCELLED
+    async with db.read() as uow:
+        cancelled = await uow.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "appointment.cancelled"))
+    assert cancelled == 1
 
 
 async def test_two_times_of_one_doctor_at_once_book_one(db: Database, clock: FixedClock) -> None:

@@ -27,7 +27,7 @@ from core.errors import (
     TooManyAttempts,
 )
 from core.identity import Identity
-from core.login import EmailLogin, EsiaLogin, LoginResult
+from core.login import CodePolicy, EmailLogin, EsiaLogin, LoginResult
 from core.ports import EsiaPerson
 from core.privacy import PrivacyService
 from storage.db import Database
@@ -431,3 +431,43 @@ async def test_the_audit_log_records_who_did_what_but_no_personal_data(portal: P
         text = " ".join(str(v) for v in (row.action, row.subject, row.details))
         for secret in secrets:
             assert secret is not None and secret not in text, (row.action, secret)
+
+
+# --- across chats (issue 17) --------------------------------------------------------------------
+
+
+async def test_codes_for_one_address_are_capped_across_chats(portal: Portal, clock: FixedClock) -> None:
+    """Many Telegram users asking codes for one address: each chat's own limit is not the only one, so a
+    mailbox cannot be flooded from several chats; another address is not affected; an hour later it works."""
+    email = EmailLogin(portal.db, clock, portal.mail, "test-secret", CodePolicy(max_per_email_per_hour=3))
+    for telegram_id in (7, 8, 9):
+        await email.request_code(await portal.consented(telegram_id), ANNA_EMAIL)
+    mallory = await portal.consented(10)
+    with pytest.raises(ResendTooSoon):
+        await email.request_code(mallory, ANNA_EMAIL.upper())
+    assert len(portal.mail.sent) == 3
+    await email.request_code(mallory, "olga@mail.ru")
+    clock.advance(timedelta(hours=1, seconds=1))
+    await email.request_code(await portal.consented(11), ANNA_EMAIL)
+    assert len(portal.mail.sent) == 5
+
+
+async def test_wrong_codes_for_one_address_are_capped_across_chats(portal: Portal, clock: FixedClock) -> None:
+    """Guessing one address's codes from several chats gets no more tries in all than the address allows:
+    once they are used up, even a right code from yet another chat waits."""
+    email = EmailLogin(portal.db, clock, portal.mail, "test-secret", CodePolicy(max_wrong_per_email_per_hour=4))
+    guessers = [await portal.consented(telegram_id) for telegram_id in (7, 8)]
+    for guesser in guessers:
+        await email.request_code(guesser, ANNA_EMAIL)
+        code = portal.mail.last_code
+        for _ in range(2):
+            with pytest.raises(CodeWrong):
+                await email.verify(guesser, another_code(code))
+    anna = await portal.consented(9)
+    await email.request_code(anna, ANNA_EMAIL)
+    with pytest.raises(TooManyAttempts):
+        await email.verify(anna, portal.mail.last_code)
+    assert (await portal.who(9)).account_id is None
+    clock.advance(timedelta(hours=1, seconds=1))
+    await email.request_code(anna, ANNA_EMAIL)
+    assert (await email.verify(anna, portal.mail.last_code)).method == AuthMethod.EMAIL

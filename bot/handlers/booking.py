@@ -130,4 +130,7 @@ async def confirm(query: CallbackQuery, callback_data: BookCb, identity: Identit
         await _show_day(message_of(query), callback_data.model_copy(update={"step": BookStep.DAY, "slot_id": 0}),
                         schedule)
         return
+    # Said in the answer too: a repeated press finds the screen already saying it (Telegram refuses
+    # the identical edit), and still learns the outcome.
+    callback_answer.text = texts.BOOKED
     await message_of(query).edit_text(texts.booked(view), reply_markup=kb.after_booking(view.id))

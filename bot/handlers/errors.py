@@ -1,10 +1,10 @@
 """Errors raised anywhere in a handler become a friendly answer, never a traceback.
 
-A pressed button is answered once, by aiogram's ``CallbackAnswerMiddleware`` after its handler:
-``AlertOnError`` runs inside it and turns the handler's error into that answer's alert. An alert
-shows at most 200 characters, so a longer text goes to the chat as a message, whole, and the alert
-keeps its first clause and points to the message. The error handlers below then log and reply to
-messages; they never answer a button again.
+A pressed button is answered once, by ``AnswerOnce`` (aiogram's ``CallbackAnswerMiddleware``) after its
+handler, unless the handler answered it itself. ``AlertOnError`` runs inside it and turns the handler's
+error into that answer's alert. An alert shows at most 200 characters, so a longer text goes to the
+chat as a message, whole, and the alert keeps its first clause and points to the message. The error
+handlers below then log and reply to messages; they never answer a button again.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.dispatcher.flags import get_flag
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionMessageFilter, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, TelegramObject
-from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
+from bot.infra.telegram_retry import press_answered
 from bot.texts.common import SOMETHING_WRONG
 from bot.texts.errors import SEE_BELOW, error_text
 from core.errors import DomainError
@@ -40,6 +42,31 @@ def told(exc: Exception) -> str | None:
     return SOMETHING_WRONG
 
 
+class AnswerOnce(CallbackAnswerMiddleware):
+    """aiogram's answer after the handler, made only if nobody answered the press yet, and never raising:
+    an answer raising from ``finally`` would hide the handler's own error, and a late answer Telegram
+    refuses («query is too old») is no error of the handler's work, which stands."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        answer = data["callback_answer"] = self.construct_callback_answer(get_flag(data, "callback_answer"))
+        if not answer.disabled and answer.answered:  # answered before the handler (the «pre» flag)
+            await self._answer(event, answer)
+        try:
+            return await handler(event, data)
+        finally:
+            if not answer.disabled and not answer.answered and not press_answered():
+                await self._answer(event, answer)
+
+    async def _answer(self, query: CallbackQuery, answer: CallbackAnswer) -> None:
+        try:
+            await self.answer(query, answer)
+        except TelegramAPIError as exc:
+            log.warning("the press of query %s was not answered: %s", query.id, exc.message)
+
+
 class AlertOnError(BaseMiddleware):
     """Set on buttons inside ``CallbackAnswerMiddleware``: the error of a button's handler becomes the
     alert its answer shows, unless the handler chose the answer before failing; the error goes on to
@@ -52,7 +79,8 @@ class AlertOnError(BaseMiddleware):
             return await handler(event, data)
         except Exception as exc:
             text = told(exc)
-            if text is not None and answer.text is None:  # what the handler had already said stands
+            # What the handler had already said stands, and an answer made cannot be changed.
+            if text is not None and answer.text is None and not answer.answered and not press_answered():
                 answer.text, answer.show_alert = html.unescape(text), True  # an alert shows plain text
             raise
         finally:

@@ -23,6 +23,7 @@ BTN_BACK_TO_SCHEDULE = "« К расписанию"
 BTN_CANCEL_OK = "Ок"
 BTN_CANCEL_KEEP = "Не отменять"
 CANCELLED = "Запись отменена."
+BOOKED = "Вы записаны."  # the press's answer; the screen gives the details
 NO_PEOPLE = "В картотеке нет людей для записи. Сначала заполните данные: «Моя картотека»."
 
 SOURCE_WORD = {

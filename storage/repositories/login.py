@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,6 +107,20 @@ class LoginRepo:
             )
             or 0
         )
+
+    async def codes_to_email_since(self, email: str, since: datetime) -> int:
+        """Codes sent to one address by all Telegram users together."""
+        return int(await self.session.scalar(
+            select(func.count()).select_from(LoginCode)
+            .where(LoginCode.email == email, LoginCode.created_at >= since)) or 0)
+
+    async def wrong_tries_for_email_since(self, email: str, since: datetime) -> int:
+        """Tries at the codes of one address, by all Telegram users together, that did not log in (a
+        used code's last try was the right one)."""
+        used = case((LoginCode.used_at.is_not(None), 1), else_=0)
+        return int(await self.session.scalar(
+            select(func.coalesce(func.sum(LoginCode.attempts - used), 0))
+            .where(LoginCode.email == email, LoginCode.created_at >= since)) or 0)
 
     async def count_attempt(self, code_id: int, limit: int) -> int | None:
         """Count one try if the limit allows it; returns the tries used, or None when none are left."""
