@@ -112,7 +112,7 @@ async def run(settings: Settings) -> None:
             container = build_container(settings, db, clock)
             storage = fsm_storage(db, clock, settings.redis_url)
             cleanup.push_async_callback(storage.close)
-            act_once = ActOnce(db, clock, instance)
+            act_once = ActOnce(db, clock, instance, claims=settings.telegram_mode == "webhook")
             dp = build_dispatcher(container, storage, isolation=events_isolation(storage), act_once=act_once)
 
             def new_sender() -> OutboxSender:

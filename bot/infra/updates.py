@@ -41,15 +41,24 @@ class Delivery:
 
 
 class ActOnce(BaseMiddleware):
-    """Outer middleware on updates: claim, handle, mark done; tracks the updates in flight."""
+    """Outer middleware on updates: claim, handle, mark done; tracks the updates in flight.
 
-    def __init__(self, db: Database, clock: Clock, instance: str, lease: timedelta = CLAIM_LEASE) -> None:
+    ``claims``: only a webhook is delivered the same update again (a failed or slow answer). Long
+    polling moves past an update once it is fetched, so there the claims would be two write
+    transactions an update, each waiting for SQLite's one writer, for nothing: only the tracking
+    (for the drain) stays."""
+
+    def __init__(self, db: Database, clock: Clock, instance: str, lease: timedelta = CLAIM_LEASE, *,
+                 claims: bool = True) -> None:
         self.db, self.clock, self.instance, self.lease = db, clock, instance, lease
+        self.claims = claims
         self.in_flight: set[asyncio.Task[Any]] = set()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
+        if not self.claims:
+            return await self._tracked(handler, event, data)
         update_id = event.update_id
         async with self.db.write() as uow:
             claim = await uow.updates.claim(update_id, self.instance, self.clock.now(), self.lease)
@@ -82,6 +91,16 @@ class ActOnce(BaseMiddleware):
             return result
         finally:
             renewing.cancel()
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def _tracked(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            return await handler(event, data)
+        finally:
             if task is not None:
                 self.in_flight.discard(task)
 
