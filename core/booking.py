@@ -48,6 +48,19 @@ class AppointmentView:
                 and now < self.cancel_deadline)
 
 
+async def cancel_own(uow: UnitOfWork, appointment: Appointment, now: datetime, *,
+                     actor: int | None = None) -> int | None:
+    """The writes of a cancel by the account that made the appointment (R16, R18): the appointment
+    cancelled, its slot free again. Returns the slot freed (the caller hands it to the waitlist, R10),
+    or None when the clinic's system had already taken it; AlreadyCancelled if it was cancelled meanwhile."""
+    if not await uow.appointments.cancel(appointment.id, now, by=CANCELLED_BY_PATIENT):
+        raise AlreadyCancelled()
+    freed = await uow.slots.set_status(appointment.slot_id, SlotStatus.FREE, expected=SlotStatus.BOOKED)
+    uow.audit.record(now, "appointment.cancelled", actor=actor, account_id=appointment.made_by_account_id,
+                     subject=f"appointment:{appointment.id}")
+    return appointment.slot_id if freed else None
+
+
 class BookingService:
     def __init__(self, db: Database, clock: Clock, horizon_days: int = 14,
                  rule_defaults: RuleDefaults | None = None) -> None:
@@ -183,12 +196,9 @@ class BookingService:
             deadline = cancel_deadline(appointment.starts_at, doctor.org.timezone, rules.cancel_cutoff)
             if now >= deadline:
                 raise CutoffPassed(deadline, doctor.org.phone)
-            if not await uow.appointments.cancel(appointment.id, now, by=CANCELLED_BY_PATIENT):
-                raise AlreadyCancelled()
-            if await uow.slots.set_status(appointment.slot_id, SlotStatus.FREE, expected=SlotStatus.BOOKED):
-                await offer_freed_slots(uow, [appointment.slot_id], now, self.rule_defaults)
-            uow.audit.record(now, "appointment.cancelled", actor=identity.telegram_id, account_id=account_id,
-                             subject=f"appointment:{appointment.id}")
+            freed = await cancel_own(uow, appointment, now, actor=identity.telegram_id)
+            if freed is not None:
+                await offer_freed_slots(uow, [freed], now, self.rule_defaults)
             await uow.commit()
         return AppointmentView(
             appointment.id, appointment.patient_id, patient.full_name if patient else None, doctor,

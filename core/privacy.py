@@ -3,14 +3,16 @@ the account. What each one keeps and erases is written down in docs/privacy.md."
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.account_data import AccountData, ChatRecord, OfferRecord, PersonRecord, QueueRecord, VisitRecord
+from core.booking import cancel_own
 from core.clock import Clock
 from core.cutoff import cancel_deadline
-from core.enums import OfferStatus, SlotStatus, WaitlistStatus
-from core.errors import DomainError, NotFound
+from core.enums import OfferStatus, WaitlistStatus
+from core.errors import AlreadyCancelled, DomainError, NotFound
 from core.identity import Identity
 from core.notify import Kind
 from core.rules import RuleDefaults, current
@@ -183,14 +185,14 @@ class PrivacyService:
 
     @staticmethod
     async def _cancel(uow: UnitOfWork, appointment_id: int, now: datetime, freed: list[int]) -> None:
-        """BookingService.cancel's steps, inside the deletion's transaction."""
+        """The cancel's own writes (``core.booking.cancel_own``), inside the deletion's transaction."""
         appointment: Appointment | None = await uow.appointments.get(appointment_id)
-        if appointment is None or not await uow.appointments.cancel(appointment_id, now, by="patient"):
+        if appointment is None:
             return
-        if await uow.slots.set_status(appointment.slot_id, SlotStatus.FREE, expected=SlotStatus.BOOKED):
-            freed.append(appointment.slot_id)
-        uow.audit.record(now, "appointment.cancelled", account_id=appointment.made_by_account_id,
-                         subject=f"appointment:{appointment_id}")
+        with contextlib.suppress(AlreadyCancelled):  # cancelled meanwhile: nothing left to free
+            slot_id = await cancel_own(uow, appointment, now)
+            if slot_id is not None:
+                freed.append(slot_id)
 
     async def _release_offers(self, uow: UnitOfWork, account_id: int, now: datetime) -> None:
         """As for a chat that blocked the bot: the held time moves on, the entry waits unattempted."""
